@@ -1,0 +1,407 @@
+//! Reading YAML into the case types with errors that say where and why.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_saphyr::{Budget, Options, Spanned};
+
+use super::{Case, Config};
+
+/// The largest case or config file read; a real case is a few kilobytes.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// NF Z10-011: at most 6 lines of 38 characters in the address window.
+pub const ADDRESS_MAX_LINES: usize = 6;
+pub const ADDRESS_MAX_CHARS: usize = 38;
+
+/// Something wrong in an input file, with its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    pub file: PathBuf,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    /// Dotted path of the field, e.g. `invoices[0].amount`.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(file: &Path, message: impl Into<String>) -> Self {
+        InputError { file: file.to_path_buf(), line: None, column: None, field: None, message: message.into() }
+    }
+
+    fn at(mut self, place: Option<(u64, u64)>, field: impl Into<String>) -> Self {
+        if let Some((line, column)) = place {
+            self.line = Some(line);
+            self.column = Some(column);
+        }
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": {field}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+thread_local! {
+    /// The field path of the last deserialization error on this thread, set by
+    /// [`Tracked`]. serde-saphyr only exposes its deserializer inside its own
+    /// entry points, so the path travels beside the error rather than in it.
+    static LAST_PATH: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Deserializes `T` through `serde_path_to_error` to learn which field failed,
+/// while returning serde-saphyr's own error (which carries line and column).
+struct Tracked<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Tracked<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_path_to_error::deserialize(d) {
+            Ok(v) => Ok(Tracked(v)),
+            Err(e) => {
+                let path = e.path().to_string();
+                LAST_PATH.with(|p| *p.borrow_mut() = Some(path));
+                Err(e.into_inner())
+            }
+        }
+    }
+}
+
+fn yaml_options() -> Options {
+    Options {
+        budget: Some(Budget {
+            max_depth: 64,
+            max_documents: 1,
+            ..Budget::default()
+        }),
+        with_snippet: false,
+        ..Options::default()
+    }
+}
+
+fn saphyr_message(err: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    match err.without_snippet() {
+        E::Message { msg, .. } | E::HookError { msg, .. } => msg.clone(),
+        E::Eof { .. } => "unexpected end of file (the file is empty or cut short)".to_string(),
+        E::Unexpected { expected, .. } => format!("expected {expected}"),
+        E::Budget { breach, .. } => format!(
+            "the YAML is too large or too deeply nested to be a case file ({breach:?})"
+        ),
+        E::UnknownAnchor { .. } => "an alias refers to an anchor that does not exist".to_string(),
+        other => {
+            // Display prefixes "line X column Y: "; the place is reported apart.
+            let text = other.to_string();
+            match text.split_once(": ") {
+                Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
+                _ => text,
+            }
+        }
+    }
+}
+
+/// Parses one YAML document into `T`, with the field path and place of the
+/// first error.
+fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, InputError> {
+    LAST_PATH.with(|p| p.borrow_mut().take());
+    match serde_saphyr::from_str_with_options::<Tracked<T>>(text, yaml_options()) {
+        Ok(Tracked(v)) => Ok(v),
+        Err(err) => {
+            let field = LAST_PATH.with(|p| p.borrow_mut().take()).filter(|p| p != ".");
+            let mut e = InputError::new(file, saphyr_message(&err));
+            if let Some(loc) = err.location() {
+                e.line = Some(loc.line());
+                e.column = Some(loc.column());
+            }
+            e.field = field;
+            Err(e)
+        }
+    }
+}
+
+fn read_text(file: &Path) -> Result<String, InputError> {
+    let meta = std::fs::metadata(file).map_err(|e| InputError::new(file, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(InputError::new(
+            file,
+            format!("file is {} bytes; a case or config file may have at most {MAX_FILE_BYTES} bytes", meta.len()),
+        ));
+    }
+    let bytes = std::fs::read(file).map_err(|e| InputError::new(file, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        InputError::new(file, format!("not UTF-8 text (invalid byte at offset {}); save the file as UTF-8", e.utf8_error().valid_up_to()))
+    })
+}
+
+/// Reads and checks `relance.yaml`.
+pub fn load_config(file: &Path) -> Result<Config, InputError> {
+    parse_config(file, &read_text(file)?)
+}
+
+pub fn parse_config(file: &Path, text: &str) -> Result<Config, InputError> {
+    parse_yaml::<Config>(file, text)
+}
+
+/// A case that loaded and passed validation, with where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedCase {
+    pub path: PathBuf,
+    pub case: Case,
+}
+
+/// Parses and validates one case file's text.
+pub fn parse_case(file: &Path, text: &str) -> Result<Case, InputError> {
+    let case: Case = parse_yaml(file, text)?;
+    validate_case(&case).map_err(|issue| {
+        let place = locate(file, text, &issue.place);
+        InputError::new(file, issue.message).at(place, issue.place.to_string())
+    })?;
+    Ok(case)
+}
+
+/// Every case file under `dir` (`*.yaml`, `*.yml`, sorted by path so that runs
+/// are reproducible), except the creditor config. Each file succeeds or fails
+/// on its own; ids used by two files fail both.
+pub fn load_cases(dir: &Path, config_file: Option<&Path>) -> (Vec<LoadedCase>, Vec<InputError>) {
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    let config_canon = config_file.and_then(|c| c.canonicalize().ok());
+    let walker = walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
+                errors.push(InputError::new(&path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+        let is_yaml = path.extension().is_some_and(|x| x == "yaml" || x == "yml");
+        if !entry.file_type().is_file() || hidden || !is_yaml {
+            continue;
+        }
+        let is_config = entry.depth() == 1 && entry.file_name() == "relance.yaml"
+            || config_canon.as_ref().is_some_and(|c| path.canonicalize().ok().as_ref() == Some(c));
+        if is_config {
+            continue;
+        }
+        match read_text(path).and_then(|t| parse_case(path, &t)) {
+            Ok(case) => loaded.push(LoadedCase { path: path.to_path_buf(), case }),
+            Err(e) => errors.push(e),
+        }
+    }
+    // Duplicate ids: neither file can be trusted to be the right one.
+    let mut by_id: HashMap<String, Vec<PathBuf>> = HashMap::new();
+    for l in &loaded {
+        by_id.entry(l.case.id.0.clone()).or_default().push(l.path.clone());
+    }
+    let dup: HashSet<String> = by_id.iter().filter(|(_, v)| v.len() > 1).map(|(k, _)| k.clone()).collect();
+    if !dup.is_empty() {
+        let mut kept = Vec::new();
+        for l in loaded {
+            if dup.contains(&l.case.id.0) {
+                let others: Vec<String> = by_id[&l.case.id.0]
+                    .iter()
+                    .filter(|p| **p != l.path)
+                    .map(|p| p.display().to_string())
+                    .collect();
+                let text = read_text(&l.path).unwrap_or_default();
+                let place = locate(&l.path, &text, &Place::Id);
+                errors.push(
+                    InputError::new(
+                        &l.path,
+                        format!("id \"{}\" is also used by {}; each case needs its own id", l.case.id, others.join(", ")),
+                    )
+                    .at(place, "id"),
+                );
+            } else {
+                kept.push(l);
+            }
+        }
+        loaded = kept;
+    }
+    errors.sort_by(|a, b| a.file.cmp(&b.file));
+    (loaded, errors)
+}
+
+/// A field that a cross-field check points at.
+#[derive(Debug, Clone, PartialEq)]
+enum Place {
+    Id,
+    Invoices,
+    InvoiceNumber(usize),
+    InvoiceDue(usize),
+    PaymentInvoice(usize),
+    DebtorName,
+    DebtorContact,
+    DebtorAddress(usize),
+    DebtorAddressList,
+    DebtorCity,
+    DebtorEmail,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Place::Id => write!(f, "id"),
+            Place::Invoices => write!(f, "invoices"),
+            Place::InvoiceNumber(i) => write!(f, "invoices[{i}].number"),
+            Place::InvoiceDue(i) => write!(f, "invoices[{i}].due"),
+            Place::PaymentInvoice(i) => write!(f, "payments[{i}].invoice"),
+            Place::DebtorName => write!(f, "debtor.name"),
+            Place::DebtorContact => write!(f, "debtor.contact"),
+            Place::DebtorAddress(i) => write!(f, "debtor.address[{i}]"),
+            Place::DebtorAddressList => write!(f, "debtor.address"),
+            Place::DebtorCity => write!(f, "debtor.city"),
+            Place::DebtorEmail => write!(f, "debtor.email"),
+        }
+    }
+}
+
+struct Issue {
+    place: Place,
+    message: String,
+}
+
+fn issue(place: Place, message: String) -> Result<(), Issue> {
+    Err(Issue { place, message })
+}
+
+/// Checks that need more than one field.
+fn validate_case(case: &Case) -> Result<(), Issue> {
+    if case.invoices.is_empty() {
+        return issue(Place::Invoices, "a case needs at least one invoice; expected a list of invoices with number, date, due and amount".into());
+    }
+    let mut numbers = HashSet::new();
+    for (i, inv) in case.invoices.iter().enumerate() {
+        if inv.number.trim().is_empty() {
+            return issue(Place::InvoiceNumber(i), "empty invoice number; expected the number printed on the invoice, e.g. F-2026-0042".into());
+        }
+        if !numbers.insert(inv.number.as_str()) {
+            return issue(Place::InvoiceNumber(i), format!("invoice number \"{}\" appears twice in this case; each invoice once", inv.number));
+        }
+        if inv.due.0 < inv.date.0 {
+            return issue(
+                Place::InvoiceDue(i),
+                format!("due date {} is before the invoice date {}; expected a due date on or after the invoice date", inv.due.0, inv.date.0),
+            );
+        }
+    }
+    for (i, p) in case.payments.iter().enumerate() {
+        if let Some(n) = &p.invoice
+            && !numbers.contains(n.as_str())
+        {
+            let known: Vec<&str> = case.invoices.iter().map(|i| i.number.as_str()).collect();
+            return issue(
+                Place::PaymentInvoice(i),
+                format!("payment names invoice \"{n}\", which is not in this case; expected one of {} or no invoice (then it goes to the oldest due)", known.join(", ")),
+            );
+        }
+    }
+    let d = &case.debtor;
+    if d.name.trim().is_empty() {
+        return issue(Place::DebtorName, "empty debtor name".into());
+    }
+    if d.address.is_empty() {
+        return issue(Place::DebtorAddressList, "empty address; expected at least the street line".into());
+    }
+    let too_long = |s: &str| s.chars().count() > ADDRESS_MAX_CHARS;
+    let limit = format!("at most {ADDRESS_MAX_CHARS} characters per line for the envelope window (NF Z10-011)");
+    if too_long(&d.name) {
+        return issue(Place::DebtorName, format!("\"{}\" is {} characters; {limit}", d.name, d.name.chars().count()));
+    }
+    if let Some(c) = &d.contact
+        && too_long(&format!("À l'attention de {c}"))
+    {
+        return issue(Place::DebtorContact, format!("\"À l'attention de {c}\" is too long; {limit}"));
+    }
+    for (i, line) in d.address.iter().enumerate() {
+        if too_long(line) {
+            return issue(Place::DebtorAddress(i), format!("\"{line}\" is {} characters; {limit}", line.chars().count()));
+        }
+    }
+    if too_long(&format!("{} {}", d.postal_code.0, d.city)) {
+        return issue(Place::DebtorCity, format!("postal code and city are too long; {limit}"));
+    }
+    let lines = d.address_lines().len();
+    if lines > ADDRESS_MAX_LINES {
+        return issue(
+            Place::DebtorAddressList,
+            format!("the address takes {lines} lines with the name, contact and city; at most {ADDRESS_MAX_LINES} lines fit the envelope window (NF Z10-011)"),
+        );
+    }
+    if let Some(email) = &d.email {
+        let ok = email.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !email.contains(char::is_whitespace));
+        if !ok {
+            return issue(Place::DebtorEmail, format!("\"{email}\" is not an e-mail address; expected e.g. compta@dupont.example"));
+        }
+    }
+    Ok(())
+}
+
+/// Finds the line and column of a field for a cross-field error by reading
+/// the file again with spans; only done when there is an error to report.
+fn locate(_file: &Path, text: &str, place: &Place) -> Option<(u64, u64)> {
+    #[derive(Deserialize)]
+    struct S {
+        id: Option<Spanned<IgnoredAny>>,
+        #[serde(default)]
+        invoices: Option<Spanned<Vec<Inv>>>,
+        #[serde(default)]
+        payments: Vec<Pay>,
+        debtor: Option<Deb>,
+    }
+    #[derive(Deserialize)]
+    struct Inv {
+        number: Option<Spanned<IgnoredAny>>,
+        due: Option<Spanned<IgnoredAny>>,
+    }
+    #[derive(Deserialize)]
+    struct Pay {
+        invoice: Option<Spanned<IgnoredAny>>,
+    }
+    #[derive(Deserialize)]
+    struct Deb {
+        name: Option<Spanned<IgnoredAny>>,
+        contact: Option<Spanned<IgnoredAny>>,
+        address: Option<Spanned<Vec<Spanned<IgnoredAny>>>>,
+        city: Option<Spanned<IgnoredAny>>,
+        email: Option<Spanned<IgnoredAny>>,
+    }
+    let s: S = serde_saphyr::from_str_with_options(text, yaml_options()).ok()?;
+    let pos = |sp: &Spanned<IgnoredAny>| (sp.referenced.line(), sp.referenced.column());
+    let deb = s.debtor.as_ref();
+    match place {
+        Place::Id => s.id.as_ref().map(pos),
+        Place::Invoices => s.invoices.as_ref().map(|v| (v.referenced.line(), v.referenced.column())),
+        Place::InvoiceNumber(i) => s.invoices?.value.get(*i)?.number.as_ref().map(pos),
+        Place::InvoiceDue(i) => s.invoices?.value.get(*i)?.due.as_ref().map(pos),
+        Place::PaymentInvoice(i) => s.payments.get(*i)?.invoice.as_ref().map(pos),
+        Place::DebtorName => deb?.name.as_ref().map(pos),
+        Place::DebtorContact => deb?.contact.as_ref().map(pos),
+        Place::DebtorAddress(i) => deb?.address.as_ref()?.value.get(*i).map(pos),
+        Place::DebtorAddressList => deb?.address.as_ref().map(|v| (v.referenced.line(), v.referenced.column())),
+        Place::DebtorCity => deb?.city.as_ref().map(pos),
+        Place::DebtorEmail => deb?.email.as_ref().map(pos),
+    }
+}

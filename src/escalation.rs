@@ -1,0 +1,98 @@
+//! Which letter, if any, a case is due for on the run date (SPEC §2).
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+use crate::case::{Case, Channel, Config, Level, SentLetter};
+use crate::law::Statement;
+use crate::money::{format_date, format_eur};
+
+/// The outcome for one case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Send a letter of `level` by `channel`.
+    Send {
+        level: Level,
+        channel: Channel,
+        /// Why the channel differs from the policy, if it does.
+        channel_note: Option<String>,
+        /// Pay-by date printed in the letter.
+        deadline: NaiveDate,
+        deadline_days: u32,
+    },
+    /// No letter today; `reason` is printed in the manifest, in French.
+    Skip { reason: String },
+}
+
+fn add_days(d: NaiveDate, n: u32) -> NaiveDate {
+    d.checked_add_days(Days::new(u64::from(n))).expect("date in range")
+}
+
+/// The last letter sent on or before `date` (by date, then by level).
+pub fn last_letter(case: &Case, date: NaiveDate) -> Option<&SentLetter> {
+    case.letters.iter().filter(|l| l.date.0 <= date).max_by_key(|l| (l.date.0, l.level))
+}
+
+/// Decides the level for `case` at `date` given what it owes.
+/// `forced` (`--level`) overrides the timing, never a hold, a promise or a
+/// zero balance: a reprint must not dun a debtor who owes nothing.
+pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, forced: Option<Level>) -> Decision {
+    let skip = |reason: String| Decision::Skip { reason };
+    if owed.principal <= rust_decimal::Decimal::ZERO {
+        return skip("rien à réclamer : aucune facture échue impayée".into());
+    }
+    if let Some(hold) = &case.hold {
+        return skip(format!("suspendu : {hold}"));
+    }
+    if let Some(p) = &case.promise
+        && p.date.0 > date
+    {
+        return skip(format!("promesse de paiement de {} au {}", format_eur(p.amount.0), format_date(p.date.0)));
+    }
+    let last = last_letter(case, date);
+    let level = match forced {
+        Some(l) => l,
+        None => match last {
+            None => {
+                let oldest_due = owed.invoices.iter().map(|i| i.due).min().expect("principal > 0 implies an invoice");
+                let when = add_days(oldest_due, config.policy.amicale.after_due);
+                if date < when {
+                    return skip(format!("pas encore : relance amicale à partir du {}", format_date(when)));
+                }
+                Level::Amicale
+            }
+            Some(prev) => {
+                let Some(next) = prev.level.next() else {
+                    return skip(format!(
+                        "mise en demeure envoyée le {} : à transmettre au contentieux (injonction de payer, Cerfa 12948*06 / 12946*02)",
+                        format_date(prev.date.0)
+                    ));
+                };
+                let when = add_days(prev.date.0, step(config, next).0);
+                if date < when {
+                    return skip(format!("pas encore : {} à partir du {}", next.label_fr(), format_date(when)));
+                }
+                next
+            }
+        },
+    };
+    let (_, channel, deadline_days) = step(config, level);
+    let (channel, channel_note) = if channel == Channel::Email && case.debtor.email.is_none() {
+        (Channel::Courrier, Some("pas d'adresse e-mail : envoi par courrier".to_string()))
+    } else {
+        (channel, None)
+    };
+    Decision::Send { level, channel, channel_note, deadline: add_days(date, deadline_days), deadline_days }
+}
+
+/// (days to wait, channel, days to pay) for a level.
+fn step(config: &Config, level: Level) -> (u32, Channel, u32) {
+    let p = &config.policy;
+    match level {
+        Level::Amicale => (p.amicale.after_due, p.amicale.channel, p.amicale.deadline_days),
+        Level::Formelle => (p.formelle.after_previous, p.formelle.channel, p.formelle.deadline_days),
+        Level::Avertissement => (p.avertissement.after_previous, p.avertissement.channel, p.avertissement.deadline_days),
+        Level::MiseEnDemeure => (p.mise_en_demeure.after_previous, p.mise_en_demeure.channel, p.mise_en_demeure.deadline_days),
+    }
+}

@@ -1,0 +1,173 @@
+//! The semester rate table (`data/rates.csv`): data that changes twice a year,
+//! kept out of the code and shipped inside the binary.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+/// Where the table lives in the repository, for error messages.
+pub const RATES_FILE: &str = "data/rates.csv";
+const RATES_CSV: &str = include_str!("../../data/rates.csv");
+
+/// A half-year: rates change on 1 January and 1 July.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Semester {
+    pub year: i32,
+    /// 1 (January–June) or 2 (July–December).
+    pub half: u8,
+}
+
+impl Semester {
+    pub fn of(date: NaiveDate) -> Semester {
+        Semester { year: date.year(), half: if date.month() <= 6 { 1 } else { 2 } }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, if self.half == 1 { 1 } else { 7 }, 1).expect("valid date")
+    }
+
+    pub fn next(self) -> Semester {
+        if self.half == 1 {
+            Semester { year: self.year, half: 2 }
+        } else {
+            Semester { year: self.year + 1, half: 1 }
+        }
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        self.next().first_day().pred_opt().expect("valid date")
+    }
+}
+
+impl fmt::Display for Semester {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}-S{}", self.year, self.half)
+    }
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SemesterRates {
+    pub semester: Semester,
+    /// ECB main refinancing rate in force on the semester's first day.
+    pub ecb_mro: Decimal,
+    /// Taux de l'intérêt légal, creditor a private person.
+    pub legal_particulier: Decimal,
+    /// Taux de l'intérêt légal, all other cases.
+    pub legal_other: Decimal,
+    pub source: String,
+}
+
+impl SemesterRates {
+    /// The legal default late-payment rate: ECB + 10 points (L441-10).
+    pub fn default_penalty_rate(&self) -> Decimal {
+        self.ecb_mro + Decimal::from(10)
+    }
+}
+
+/// The whole table, keyed by semester.
+#[derive(Debug, Clone)]
+pub struct RateTable {
+    rows: BTreeMap<Semester, SemesterRates>,
+}
+
+/// A semester the table does not cover.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "no rates for semester {semester} in {RATES_FILE}: add its row (ECB main refinancing rate on {first_day}, taux de l'intérêt légal of the arrêté for that semester, source) and rebuild relance"
+)]
+pub struct MissingSemester {
+    pub semester: Semester,
+    pub first_day: NaiveDate,
+}
+
+impl RateTable {
+    /// The table shipped with relance.
+    pub fn builtin() -> RateTable {
+        RateTable::parse(RATES_CSV).expect("data/rates.csv is checked by the test suite")
+    }
+
+    pub fn parse(text: &str) -> Result<RateTable, String> {
+        let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
+        let mut rows = BTreeMap::new();
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            let r = record.map_err(|e| format!("{RATES_FILE} row {line}: {e}"))?;
+            let field = |n: usize| r.get(n).unwrap_or("").trim();
+            let semester = {
+                let s = field(0);
+                let (y, h) = s.split_once("-S").ok_or(format!("{RATES_FILE} row {line}: semester \"{s}\", expected e.g. 2026-S1"))?;
+                Semester {
+                    year: y.parse().map_err(|_| format!("{RATES_FILE} row {line}: bad year in \"{s}\""))?,
+                    half: match h {
+                        "1" => 1,
+                        "2" => 2,
+                        _ => return Err(format!("{RATES_FILE} row {line}: semester must end in S1 or S2, got \"{s}\"")),
+                    },
+                }
+            };
+            let dec = |n: usize, name: &str| {
+                Decimal::from_str(field(n)).map_err(|_| format!("{RATES_FILE} row {line}: {name} \"{}\" is not a number", field(n)))
+            };
+            let row = SemesterRates {
+                semester,
+                ecb_mro: dec(1, "ecb_mro")?,
+                legal_particulier: dec(2, "legal_particulier")?,
+                legal_other: dec(3, "legal_other")?,
+                source: field(4).to_string(),
+            };
+            if rows.insert(semester, row).is_some() {
+                return Err(format!("{RATES_FILE} row {line}: semester {semester} appears twice"));
+            }
+        }
+        Ok(RateTable { rows })
+    }
+
+    pub fn get(&self, semester: Semester) -> Result<&SemesterRates, MissingSemester> {
+        self.rows.get(&semester).ok_or(MissingSemester { semester, first_day: semester.first_day() })
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = &SemesterRates> {
+        self.rows.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_is_complete_from_2019_to_2026_s1() {
+        let t = RateTable::builtin();
+        let mut s = Semester { year: 2019, half: 1 };
+        while s <= (Semester { year: 2026, half: 1 }) {
+            assert!(t.get(s).is_ok(), "{s}");
+            s = s.next();
+        }
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        // SPEC §3.2's published figures.
+        assert_eq!(t.get(Semester { year: 2024, half: 1 }).unwrap().default_penalty_rate(), d("14.50"));
+        assert_eq!(t.get(Semester { year: 2025, half: 2 }).unwrap().default_penalty_rate(), d("12.15"));
+        assert_eq!(t.get(Semester { year: 2026, half: 1 }).unwrap().legal_other, d("2.62"));
+        assert_eq!(t.get(Semester { year: 2026, half: 1 }).unwrap().legal_particulier, d("6.67"));
+    }
+
+    #[test]
+    fn missing_semester_names_the_file() {
+        let err = RateTable::builtin().get(Semester { year: 2030, half: 2 }).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("2030-S2") && msg.contains("data/rates.csv") && msg.contains("2030-07-01"), "{msg}");
+    }
+
+    #[test]
+    fn semesters() {
+        let d = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+        assert_eq!(Semester::of(d).to_string(), "2026-S1");
+        assert_eq!(Semester::of(d).last_day(), d);
+        assert_eq!(Semester::of(d).next().first_day(), NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
+        assert_eq!(Semester { year: 2026, half: 2 }.next().to_string(), "2027-S1");
+    }
+}

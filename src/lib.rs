@@ -1,0 +1,239 @@
+//! relance: unpaid invoices in, French dunning letters out.
+//!
+//! The pipeline runs one way, one module per stage:
+//! [`case`] (load and validate YAML) → [`law`] (what is owed) →
+//! [`escalation`] (which letter) → [`letter`] (what the template sees) →
+//! [`render`] (Jinja → Typst markup) → [`typeset`] (Typst → PDF) →
+//! [`pack`] (files and manifest). `main.rs` is only the command line.
+
+pub mod case;
+pub mod escalation;
+pub mod law;
+pub mod letter;
+pub mod money;
+pub mod pack;
+pub mod render;
+pub mod typeset;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use minijinja::Value;
+
+use case::{Config, InputError, Level, LoadedCase};
+use escalation::Decision;
+use law::{RateTable, Statement};
+use pack::{Manifest, ManifestRow, Status};
+use render::{Renderer, TemplateSet};
+use typeset::{Fonts, LetterWorld};
+
+/// A problem that stops the whole run before any case is looked at
+/// (exit code 2): the config or the templates are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{0}")]
+    Config(#[from] InputError),
+    #[error("{0}")]
+    Templates(#[from] render::RenderError),
+    #[error("{path}: no creditor config; expected relance.yaml in the cases folder, or pass --config FILE")]
+    NoConfig { path: PathBuf },
+}
+
+/// What is loaded once per run and shared by every letter.
+pub struct Session {
+    pub config: Config,
+    pub config_path: PathBuf,
+    pub templates: TemplateSet,
+    pub renderer: Renderer,
+    pub fonts: Arc<Fonts>,
+    pub rates: RateTable,
+}
+
+impl Session {
+    /// Loads the creditor config and the template folder.
+    pub fn open(config_path: &Path, templates_dir: &Path) -> Result<Session, SetupError> {
+        if !config_path.is_file() {
+            return Err(SetupError::NoConfig { path: config_path.to_path_buf() });
+        }
+        let config = case::load_config(config_path)?;
+        let templates = TemplateSet::load(templates_dir)?;
+        let renderer = Renderer::new(&templates);
+        let fonts = Fonts::load(&templates);
+        Ok(Session { config, config_path: config_path.to_path_buf(), templates, renderer, fonts, rates: RateTable::builtin() })
+    }
+
+    pub fn world(&self) -> LetterWorld {
+        LetterWorld::new(self.fonts.clone(), self.templates.clone())
+    }
+}
+
+/// The config path for a cases folder when `--config` is not given.
+pub fn default_config_path(cases: &Path) -> PathBuf {
+    if cases.is_dir() { cases.join("relance.yaml") } else { cases.parent().unwrap_or(Path::new(".")).join("relance.yaml") }
+}
+
+/// The decision for one case at one date.
+pub struct Planned {
+    pub loaded: LoadedCase,
+    pub outcome: Result<(Statement, Decision), String>,
+}
+
+/// Computes what each case owes and which letter it is due for.
+pub fn plan_case(session: &Session, loaded: LoadedCase, date: NaiveDate, forced: Option<Level>) -> Planned {
+    let outcome = law::statement(&loaded.case, &session.config, &session.rates, date)
+        .map(|owed| {
+            let decision = escalation::decide(&loaded.case, &session.config, &owed, date, forced);
+            (owed, decision)
+        })
+        .map_err(|e| format!("{}: {e}", loaded.path.display()));
+    Planned { loaded, outcome }
+}
+
+/// Loads every case under `cases` (a folder, or a single file).
+pub fn load_cases(cases: &Path, config_path: &Path) -> (Vec<LoadedCase>, Vec<InputError>) {
+    if cases.is_file() {
+        let text = std::fs::read_to_string(cases);
+        match text.map_err(|e| InputError::new(cases, format!("cannot read: {e}"))).and_then(|t| case::parse_case(cases, &t)) {
+            Ok(case) => (vec![LoadedCase { path: cases.to_path_buf(), case }], Vec::new()),
+            Err(e) => (Vec::new(), vec![e]),
+        }
+    } else if cases.is_dir() {
+        case::load_cases(cases, Some(config_path))
+    } else {
+        (Vec::new(), vec![InputError::new(cases, "no such file or folder; expected a folder of case files")])
+    }
+}
+
+/// A letter ready to write.
+pub struct BuiltLetter {
+    pub pdf: Vec<u8>,
+    pub pages: usize,
+    pub markup: String,
+}
+
+/// Renders and typesets the letter for a planned case.
+pub fn build_letter(
+    session: &Session,
+    world: &mut LetterWorld,
+    case: &case::Case,
+    owed: &Statement,
+    decision: &Decision,
+    date: NaiveDate,
+) -> Result<Option<BuiltLetter>, String> {
+    let Decision::Send { level, channel, deadline, deadline_days, .. } = decision else {
+        return Ok(None);
+    };
+    let ctx = letter::context(case, &session.config, owed, *level, *channel, date, *deadline, *deadline_days);
+    let markup = session
+        .renderer
+        .render(*level, &Value::from_serialize(&ctx))
+        .map_err(|e| e.to_string())?;
+    let ident = format!("relance/{}/{}/{}", case.id, level, date);
+    let (pdf, pages) = world.compile_pdf(markup.clone(), date, &ident).map_err(|e| e.to_string())?;
+    Ok(Some(BuiltLetter { pdf, pages, markup }))
+}
+
+/// The file name of a letter: `<id>-<level>.pdf`.
+pub fn letter_file_name(id: &str, level: Level) -> String {
+    format!("{id}-{}.pdf", level.as_str())
+}
+
+/// The outcome of `relance build`.
+pub struct BuildReport {
+    pub manifest: Manifest,
+    pub letters: usize,
+    pub failed: usize,
+}
+
+/// `relance build`: one PDF per due case, then the manifest. A failing case
+/// is recorded and skipped; the others are still built.
+pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, forced: Option<Level>) -> std::io::Result<BuildReport> {
+    let (loaded, errors) = load_cases(cases, &session.config_path);
+    let mut rows: Vec<ManifestRow> = errors.iter().map(|e| ManifestRow::for_error(e, None)).collect();
+    let mut all_errors = errors;
+    let mut world = session.world();
+    let mut letters = 0;
+    for l in loaded {
+        let planned = plan_case(session, l, date, forced);
+        let case = &planned.loaded.case;
+        let mut row = base_row(&planned);
+        match &planned.outcome {
+            Err(msg) => {
+                let err = InputError::new(&planned.loaded.path, msg.clone());
+                row.status = Status::Error;
+                row.error = msg.clone();
+                all_errors.push(err);
+            }
+            Ok((owed, decision)) => match build_letter(session, &mut world, case, owed, decision, date) {
+                Ok(None) => {}
+                Ok(Some(built)) => {
+                    let Decision::Send { level, .. } = decision else { unreachable!() };
+                    let name = letter_file_name(&case.id.0, *level);
+                    let path = out.join("letters").join(&name);
+                    pack::write_atomic(&path, &built.pdf)?;
+                    row.pages = built.pages.to_string();
+                    row.file = format!("letters/{name}");
+                    row.sha256 = pack::sha256_hex(&built.pdf);
+                    letters += 1;
+                }
+                Err(msg) => {
+                    let msg = format!("{}: {msg}", planned.loaded.path.display());
+                    all_errors.push(InputError::new(&planned.loaded.path, msg.clone()));
+                    row.status = Status::Error;
+                    row.error = msg;
+                }
+            },
+        }
+        rows.push(row);
+    }
+    let failed = rows.iter().filter(|r| r.status == Status::Error).count();
+    let manifest = Manifest { date: date.to_string(), rows, errors: all_errors };
+    std::fs::create_dir_all(out)?;
+    manifest.write(out)?;
+    Ok(BuildReport { manifest, letters, failed })
+}
+
+/// An amount for the manifest: always two decimals, dot separator.
+fn cents(d: rust_decimal::Decimal) -> String {
+    format!("{:.2}", d)
+}
+
+/// The manifest row of a planned case, before any file is written.
+pub fn base_row(planned: &Planned) -> ManifestRow {
+    let case = &planned.loaded.case;
+    let mut row = ManifestRow {
+        id: case.id.0.clone(),
+        source: planned.loaded.path.display().to_string(),
+        debtor: case.debtor.name.clone(),
+        debtor_type: if case.debtor.is_b2b() { "professionnel" } else { "particulier" }.to_string(),
+        status: Status::None,
+        level: String::new(),
+        reason: String::new(),
+        channel: String::new(),
+        principal: String::new(),
+        penalties: String::new(),
+        indemnities: String::new(),
+        total: String::new(),
+        pages: String::new(),
+        file: String::new(),
+        sha256: String::new(),
+        error: String::new(),
+    };
+    if let Ok((owed, decision)) = &planned.outcome {
+        row.principal = cents(owed.principal);
+        row.penalties = cents(owed.penalties);
+        row.indemnities = cents(owed.indemnities);
+        row.total = cents(owed.total);
+        match decision {
+            Decision::Send { level, channel, channel_note, .. } => {
+                row.status = Status::Letter;
+                row.level = level.as_str().to_string();
+                row.channel = channel.as_str().to_string();
+                row.reason = channel_note.clone().unwrap_or_default();
+            }
+            Decision::Skip { reason } => row.reason = reason.clone(),
+        }
+    }
+    row
+}

@@ -1,0 +1,197 @@
+//! The `relance` command line: parses arguments, calls the library, maps
+//! outcomes to exit codes (0 all built, 1 some cases failed, 2 usage or
+//! config error).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use relance::case::Level;
+use relance::escalation::Decision;
+use relance::{Session, default_config_path};
+
+#[derive(Parser)]
+#[command(name = "relance", version, about = "Turns unpaid invoices into French dunning letters (PDF).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Folder of case files (searched recursively), or one case file.
+    cases: PathBuf,
+    /// Run date (YYYY-MM-DD); defaults to today.
+    #[arg(long, value_parser = parse_date)]
+    date: Option<NaiveDate>,
+    /// Creditor config; defaults to relance.yaml in the cases folder.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Template folder; defaults to the letter-templates/ shipped with relance.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Force this level for every case that owes something (review, reprint).
+    #[arg(long, value_parser = parse_level)]
+    level: Option<Level>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the letters due at the date, and the manifest.
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Show what `build` would send, without writing anything.
+    Plan {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    relance::case::Date::parse(s).map(|d| d.0)
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    Level::parse(s).ok_or_else(|| format!("\"{s}\" is not a level; expected amicale, formelle, avertissement or mise-en-demeure"))
+}
+
+/// The templates shipped beside the binary's sources, unless overridden.
+fn default_templates() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("letter-templates")
+}
+
+fn open(common: &Common) -> Result<(Session, NaiveDate), ExitCode> {
+    let config = common.config.clone().unwrap_or_else(|| default_config_path(&common.cases));
+    let templates = common.templates.clone().unwrap_or_else(default_templates);
+    let date = common.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+    match Session::open(&config, &templates) {
+        Ok(s) => Ok((s, date)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build { common, out } => {
+            let (session, date) = match open(&common) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            match relance::build(&session, &common.cases, &out, date, common.level) {
+                Ok(report) => {
+                    for e in &report.manifest.errors {
+                        eprintln!("error: {e}");
+                    }
+                    let none = report.manifest.rows.len() - report.letters - report.failed;
+                    eprintln!(
+                        "{} letter(s) built, {} case(s) without letter, {} failed; manifest in {}",
+                        report.letters,
+                        none,
+                        report.failed,
+                        out.join("manifest.csv").display()
+                    );
+                    if report.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+                }
+                Err(e) => {
+                    eprintln!("error: writing to {}: {e}", out.display());
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Plan { common, format } => {
+            let (session, date) = match open(&common) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            let (loaded, errors) = relance::load_cases(&common.cases, &session.config_path);
+            let mut rows: Vec<_> = errors.iter().map(|e| relance::pack::ManifestRow::for_error(e, None)).collect();
+            for l in loaded {
+                let planned = relance::plan_case(&session, l, date, common.level);
+                let mut row = relance::base_row(&planned);
+                if let Err(msg) = &planned.outcome {
+                    row.status = relance::pack::Status::Error;
+                    row.error = msg.clone();
+                }
+                if let Ok((_, Decision::Send { level, .. })) = &planned.outcome {
+                    row.file = format!("letters/{}", relance::letter_file_name(&planned.loaded.case.id.0, *level));
+                }
+                rows.push(row);
+            }
+            let failed = rows.iter().filter(|r| r.status == relance::pack::Status::Error).count();
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialize")),
+                Format::Table => print_table(&rows),
+            }
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+    }
+}
+
+fn print_table(rows: &[relance::pack::ManifestRow]) {
+    let header = ["id", "type", "level", "channel", "principal", "penalties", "indemnities", "total", "reason / error"];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.debtor_type.clone(),
+                if r.level.is_empty() { "-".into() } else { r.level.clone() },
+                if r.channel.is_empty() { "-".into() } else { r.channel.clone() },
+                r.principal.clone(),
+                r.penalties.clone(),
+                r.indemnities.clone(),
+                r.total.clone(),
+                if r.error.is_empty() { r.reason.clone() } else { r.error.clone() },
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len() - 1)
+        .map(|i| cells.iter().map(|c| c[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cols: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cols.iter().enumerate() {
+            if i < widths.len() {
+                let right = (4..8).contains(&i);
+                let pad = widths[i].saturating_sub(c.chars().count());
+                if right {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                } else {
+                    s.push_str(c);
+                    s.push_str(&" ".repeat(pad));
+                }
+                s.push_str("  ");
+            } else {
+                s.push_str(c);
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    line(header.to_vec());
+    for c in &cells {
+        line(c.iter().map(String::as_str).collect());
+    }
+}

@@ -1,0 +1,188 @@
+//! Typst as a library: rendered markup in, PDF bytes out.
+//!
+//! [`Fonts`] are loaded once per process and shared; a [`LetterWorld`] is
+//! made per thread and reused letter after letter (one fixed main file id,
+//! only its text changes), so Typst's memoization works across letters.
+//! The world serves only the files of the template folder: no packages, no
+//! file system, no absolute paths.
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::{Datelike, NaiveDate};
+use typst::diag::{FileError, FileResult, SourceDiagnostic};
+use std::collections::HashMap;
+
+use typst::foundations::{Bytes, Datetime, Duration, Smart};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, Timestamp};
+
+use crate::render::TemplateSet;
+
+/// The fonts every letter can use: the ones embedded in Typst (Libertinus
+/// Serif for text, New Computer Modern, DejaVu Sans Mono) plus any `.otf` /
+/// `.ttf` in the template folder's `fonts/`. Never the system's fonts, so a
+/// letter looks the same on every machine.
+pub struct Fonts {
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+}
+
+impl Fonts {
+    pub fn load(templates: &TemplateSet) -> Arc<Fonts> {
+        let mut fonts: Vec<Font> = typst_kit::fonts::embedded().map(|(f, _)| f).collect();
+        for (name, data) in templates.files.iter() {
+            let lower = name.to_ascii_lowercase();
+            if name.starts_with("fonts/") && (lower.ends_with(".otf") || lower.ends_with(".ttf")) {
+                fonts.extend(Font::iter(Bytes::new(data.clone())));
+            }
+        }
+        let book = FontBook::from_fonts(fonts.iter());
+        Arc::new(Fonts { book: LazyHash::new(book), fonts })
+    }
+}
+
+fn library() -> &'static LazyHash<Library> {
+    static LIB: OnceLock<LazyHash<Library>> = OnceLock::new();
+    LIB.get_or_init(|| LazyHash::new(Library::default()))
+}
+
+/// The id of the letter being compiled; fixed so that caches carry over.
+fn main_id() -> FileId {
+    static ID: OnceLock<FileId> = OnceLock::new();
+    *ID.get_or_init(|| {
+        RootedPath::new(VirtualRoot::Project, VirtualPath::new("/__letter__.typ").expect("valid path")).intern()
+    })
+}
+
+/// One compilation context; reuse it for many letters on one thread.
+pub struct LetterWorld {
+    fonts: Arc<Fonts>,
+    templates: TemplateSet,
+    /// Parsed `.typ` files of the template folder, parsed once.
+    sources: HashMap<FileId, Source>,
+    main: Source,
+    today: NaiveDate,
+}
+
+/// A letter that failed to typeset, with the place in the rendered markup.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TypesetError(pub String);
+
+impl LetterWorld {
+    pub fn new(fonts: Arc<Fonts>, templates: TemplateSet) -> LetterWorld {
+        let sources = templates
+            .files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".typ"))
+            .filter_map(|(name, bytes)| {
+                let id = RootedPath::new(VirtualRoot::Project, VirtualPath::new(format!("/{name}")).ok()?).intern();
+                Some((id, Source::new(id, String::from_utf8(bytes.clone()).ok()?)))
+            })
+            .collect();
+        LetterWorld { fonts, templates, sources, main: Source::new(main_id(), String::new()), today: NaiveDate::MIN }
+    }
+
+    /// Typesets `markup` to PDF. `date` is the run date: it is the PDF's
+    /// creation date and `datetime.today()`, so a rebuild gives the same
+    /// bytes. `ident` is a stable document identifier (the case id and level).
+    pub fn compile_pdf(&mut self, markup: String, date: NaiveDate, ident: &str) -> Result<(Vec<u8>, usize), TypesetError> {
+        self.main.replace(&markup);
+        self.today = date;
+        let result = self.compile_inner(date, ident);
+        // Keep memory bounded across thousands of letters, failed ones too.
+        typst::comemo::evict(10);
+        result
+    }
+
+    fn compile_inner(&self, date: NaiveDate, ident: &str) -> Result<(Vec<u8>, usize), TypesetError> {
+        let warned = typst::compile::<PagedDocument>(self);
+        let document = warned.output.map_err(|errs| TypesetError(self.describe(&errs)))?;
+        let datetime = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8).expect("valid date");
+        let options = PdfOptions {
+            ident: Smart::Custom(ident.to_string()),
+            timestamp: Some(Timestamp::new_utc(datetime)),
+            creator: Smart::Custom(Some(format!("relance {}", env!("CARGO_PKG_VERSION")))),
+            ..PdfOptions::default()
+        };
+        let pages = document.pages().len();
+        let pdf = typst_pdf::pdf(&document, &options).map_err(|errs| TypesetError(self.describe(&errs)))?;
+        Ok((pdf, pages))
+    }
+
+    /// Typst diagnostics as `file:line:col: message (hint: …)`.
+    fn describe(&self, diags: &[SourceDiagnostic]) -> String {
+        let mut out = Vec::new();
+        for d in diags {
+            let mut place = String::from("<letter>");
+            if let Some(id) = d.span.id() {
+                let name = if id == main_id() { "rendered letter".to_string() } else { id.get().vpath().get_without_slash().to_string() };
+                place = name.clone();
+                if let (Some(range), Ok(src)) = (self.range(d.span), self.source(id))
+                    && let Some((line, col)) = src.lines().byte_to_line_column(range.start)
+                {
+                    place = format!("{name}:{}:{}", line + 1, col + 1);
+                }
+            }
+            let mut msg = format!("{place}: {}", d.message);
+            for h in &d.hints {
+                msg.push_str(&format!(" (hint: {})", h.v));
+            }
+            out.push(msg);
+        }
+        out.join("; ")
+    }
+
+    fn template_file(&self, id: FileId) -> FileResult<&Vec<u8>> {
+        if !matches!(id.get().root(), VirtualRoot::Project) {
+            return Err(FileError::AccessDenied);
+        }
+        let path = id.get().vpath().get_without_slash();
+        self.templates.files.get(path).ok_or_else(|| FileError::NotFound(path.into()))
+    }
+}
+
+impl World for LetterWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        library()
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &self.fonts.book
+    }
+
+    fn main(&self) -> FileId {
+        main_id()
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == main_id() {
+            return Ok(self.main.clone());
+        }
+        if let Some(source) = self.sources.get(&id) {
+            return Ok(source.clone());
+        }
+        let bytes = self.template_file(id)?;
+        let text = std::str::from_utf8(bytes).map_err(|_| FileError::InvalidUtf8)?;
+        Ok(Source::new(id, text.to_string()))
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == main_id() {
+            return Ok(Bytes::from_string(self.main.text().to_string()));
+        }
+        self.template_file(id).map(|b| Bytes::new(b.clone()))
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.fonts.fonts.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        Datetime::from_ymd(self.today.year(), self.today.month() as u8, self.today.day() as u8)
+    }
+}
