@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_saphyr::{Budget, Options, Spanned};
 
@@ -102,7 +102,11 @@ fn saphyr_message(err: &serde_saphyr::Error) -> String {
     match err.without_snippet() {
         E::Message { msg, .. } | E::HookError { msg, .. } => msg.clone(),
         E::Eof { .. } => "unexpected end of file (the file is empty or cut short)".to_string(),
-        E::Unexpected { expected, .. } => format!("expected {expected}"),
+        E::Unexpected { expected, .. } => match *expected {
+            "sequence start" => "expected a list, e.g. [\"12 rue des Lilas\", \"Bâtiment B\"] or lines starting with \"- \"".to_string(),
+            "mapping start" => "expected a mapping of keys and values (key: value)".to_string(),
+            other => format!("expected {other}"),
+        },
         E::Budget { breach, .. } => format!(
             "the YAML is too large or too deeply nested to be a case file ({breach:?})"
         ),
@@ -127,9 +131,19 @@ fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, InputEr
         Err(err) => {
             let field = LAST_PATH.with(|p| p.borrow_mut().take()).filter(|p| p != ".");
             let mut e = InputError::new(file, saphyr_message(&err));
-            if let Some(loc) = err.location() {
-                e.line = Some(loc.line());
-                e.column = Some(loc.column());
+            // Errors raised by our own field types carry no position: find
+            // the field's position from its path instead.
+            // An unknown key is reported at its enclosing mapping; point at
+            // the key itself.
+            let by_path = || field.as_deref().and_then(|f| locate(text, f));
+            let place = if e.message.starts_with("unknown field") {
+                by_path().or_else(|| err.location().map(|loc| (loc.line(), loc.column())))
+            } else {
+                err.location().map(|loc| (loc.line(), loc.column())).or_else(by_path)
+            };
+            if let Some((line, column)) = place {
+                e.line = Some(line);
+                e.column = Some(column);
             }
             e.field = field;
             Err(e)
@@ -171,8 +185,8 @@ pub struct LoadedCase {
 pub fn parse_case(file: &Path, text: &str) -> Result<Case, InputError> {
     let case: Case = parse_yaml(file, text)?;
     validate_case(&case).map_err(|issue| {
-        let place = locate(file, text, &issue.place);
-        InputError::new(file, issue.message).at(place, issue.place.to_string())
+        let place = locate(text, &issue.place);
+        InputError::new(file, issue.message).at(place, issue.place)
     })?;
     Ok(case)
 }
@@ -226,7 +240,7 @@ pub fn load_cases(dir: &Path, config_file: Option<&Path>) -> (Vec<LoadedCase>, V
                     .map(|p| p.display().to_string())
                     .collect();
                 let text = read_text(&l.path).unwrap_or_default();
-                let place = locate(&l.path, &text, &Place::Id);
+                let place = locate(&text, "id");
                 errors.push(
                     InputError::new(
                         &l.path,
@@ -244,65 +258,32 @@ pub fn load_cases(dir: &Path, config_file: Option<&Path>) -> (Vec<LoadedCase>, V
     (loaded, errors)
 }
 
-/// A field that a cross-field check points at.
-#[derive(Debug, Clone, PartialEq)]
-enum Place {
-    Id,
-    Invoices,
-    InvoiceNumber(usize),
-    InvoiceDue(usize),
-    PaymentInvoice(usize),
-    DebtorName,
-    DebtorContact,
-    DebtorAddress(usize),
-    DebtorAddressList,
-    DebtorCity,
-    DebtorEmail,
-}
-
-impl fmt::Display for Place {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            Place::Id => write!(f, "id"),
-            Place::Invoices => write!(f, "invoices"),
-            Place::InvoiceNumber(i) => write!(f, "invoices[{i}].number"),
-            Place::InvoiceDue(i) => write!(f, "invoices[{i}].due"),
-            Place::PaymentInvoice(i) => write!(f, "payments[{i}].invoice"),
-            Place::DebtorName => write!(f, "debtor.name"),
-            Place::DebtorContact => write!(f, "debtor.contact"),
-            Place::DebtorAddress(i) => write!(f, "debtor.address[{i}]"),
-            Place::DebtorAddressList => write!(f, "debtor.address"),
-            Place::DebtorCity => write!(f, "debtor.city"),
-            Place::DebtorEmail => write!(f, "debtor.email"),
-        }
-    }
-}
-
+/// A failed cross-field check: the dotted path of the field it points at.
 struct Issue {
-    place: Place,
+    place: String,
     message: String,
 }
 
-fn issue(place: Place, message: String) -> Result<(), Issue> {
-    Err(Issue { place, message })
+fn issue(place: impl Into<String>, message: String) -> Result<(), Issue> {
+    Err(Issue { place: place.into(), message })
 }
 
 /// Checks that need more than one field.
 fn validate_case(case: &Case) -> Result<(), Issue> {
     if case.invoices.is_empty() {
-        return issue(Place::Invoices, "a case needs at least one invoice; expected a list of invoices with number, date, due and amount".into());
+        return issue("invoices", "a case needs at least one invoice; expected a list of invoices with number, date, due and amount".into());
     }
     let mut numbers = HashSet::new();
     for (i, inv) in case.invoices.iter().enumerate() {
         if inv.number.trim().is_empty() {
-            return issue(Place::InvoiceNumber(i), "empty invoice number; expected the number printed on the invoice, e.g. F-2026-0042".into());
+            return issue(format!("invoices[{i}].number"), "empty invoice number; expected the number printed on the invoice, e.g. F-2026-0042".into());
         }
         if !numbers.insert(inv.number.as_str()) {
-            return issue(Place::InvoiceNumber(i), format!("invoice number \"{}\" appears twice in this case; each invoice once", inv.number));
+            return issue(format!("invoices[{i}].number"), format!("invoice number \"{}\" appears twice in this case; each invoice once", inv.number));
         }
         if inv.due.0 < inv.date.0 {
             return issue(
-                Place::InvoiceDue(i),
+                format!("invoices[{i}].due"),
                 format!("due date {} is before the invoice date {}; expected a due date on or after the invoice date", inv.due.0, inv.date.0),
             );
         }
@@ -313,95 +294,147 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
         {
             let known: Vec<&str> = case.invoices.iter().map(|i| i.number.as_str()).collect();
             return issue(
-                Place::PaymentInvoice(i),
+                format!("payments[{i}].invoice"),
                 format!("payment names invoice \"{n}\", which is not in this case; expected one of {} or no invoice (then it goes to the oldest due)", known.join(", ")),
             );
         }
     }
     let d = &case.debtor;
     if d.name.trim().is_empty() {
-        return issue(Place::DebtorName, "empty debtor name".into());
+        return issue("debtor.name", "empty debtor name".into());
     }
     if d.address.is_empty() {
-        return issue(Place::DebtorAddressList, "empty address; expected at least the street line".into());
+        return issue("debtor.address", "empty address; expected at least the street line".into());
     }
     let too_long = |s: &str| s.chars().count() > ADDRESS_MAX_CHARS;
     let limit = format!("at most {ADDRESS_MAX_CHARS} characters per line for the envelope window (NF Z10-011)");
     if too_long(&d.name) {
-        return issue(Place::DebtorName, format!("\"{}\" is {} characters; {limit}", d.name, d.name.chars().count()));
+        return issue("debtor.name", format!("\"{}\" is {} characters; {limit}", d.name, d.name.chars().count()));
     }
     if let Some(c) = &d.contact
-        && too_long(&format!("À l'attention de {c}"))
+        && too_long(&format!("À l’attention de {c}"))
     {
-        return issue(Place::DebtorContact, format!("\"À l'attention de {c}\" is too long; {limit}"));
+        return issue("debtor.contact", format!("\"À l’attention de {c}\" is too long; {limit}"));
     }
     for (i, line) in d.address.iter().enumerate() {
         if too_long(line) {
-            return issue(Place::DebtorAddress(i), format!("\"{line}\" is {} characters; {limit}", line.chars().count()));
+            return issue(format!("debtor.address[{i}]"), format!("\"{line}\" is {} characters; {limit}", line.chars().count()));
         }
     }
     if too_long(&format!("{} {}", d.postal_code.0, d.city)) {
-        return issue(Place::DebtorCity, format!("postal code and city are too long; {limit}"));
+        return issue("debtor.city", format!("postal code and city are too long; {limit}"));
     }
     let lines = d.address_lines().len();
     if lines > ADDRESS_MAX_LINES {
         return issue(
-            Place::DebtorAddressList,
+            "debtor.address",
             format!("the address takes {lines} lines with the name, contact and city; at most {ADDRESS_MAX_LINES} lines fit the envelope window (NF Z10-011)"),
         );
     }
     if let Some(email) = &d.email {
         let ok = email.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !email.contains(char::is_whitespace));
         if !ok {
-            return issue(Place::DebtorEmail, format!("\"{email}\" is not an e-mail address; expected e.g. compta@dupont.example"));
+            return issue("debtor.email", format!("\"{email}\" is not an e-mail address; expected e.g. compta@dupont.example"));
         }
     }
     Ok(())
 }
 
-/// Finds the line and column of a field for a cross-field error by reading
-/// the file again with spans; only done when there is an error to report.
-fn locate(_file: &Path, text: &str, place: &Place) -> Option<(u64, u64)> {
-    #[derive(Deserialize)]
-    struct S {
-        id: Option<Spanned<IgnoredAny>>,
-        #[serde(default)]
-        invoices: Option<Spanned<Vec<Inv>>>,
-        #[serde(default)]
-        payments: Vec<Pay>,
-        debtor: Option<Deb>,
+/// Finds the line and column of the value at a dotted field path
+/// (`invoices[0].due`, `policy.mise-en-demeure.channel`) by reading the text
+/// again as a tree of spanned nodes. Only done when there is an error to
+/// report, so it costs nothing on good input.
+pub(crate) fn locate(text: &str, path: &str) -> Option<(u64, u64)> {
+    let root: Spanned<Node> = serde_saphyr::from_str_with_options(text, yaml_options()).ok()?;
+    let mut node = &root;
+    for seg in path_segments(path) {
+        node = match (&node.value, seg) {
+            (Node::Map(entries), Segment::Key(k)) => &entries.iter().find(|(key, _)| *key == k)?.1,
+            (Node::Seq(items), Segment::Index(i)) => items.get(i)?,
+            _ => return None,
+        };
     }
-    #[derive(Deserialize)]
-    struct Inv {
-        number: Option<Spanned<IgnoredAny>>,
-        due: Option<Spanned<IgnoredAny>>,
+    Some((node.referenced.line(), node.referenced.column()))
+}
+
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn path_segments(path: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            out.push(Segment::Key(key));
+        }
+        while let Some(close) = rest.find(']') {
+            if let Ok(i) = rest[1..close].parse() {
+                out.push(Segment::Index(i));
+            }
+            rest = &rest[close + 1..];
+        }
     }
-    #[derive(Deserialize)]
-    struct Pay {
-        invoice: Option<Spanned<IgnoredAny>>,
+    out
+}
+
+/// A YAML document as a tree of positions, for [`locate`].
+enum Node {
+    Map(Vec<(String, Spanned<Node>)>),
+    Seq(Vec<Spanned<Node>>),
+    Leaf,
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Node;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any YAML node")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(super::Text(key)) = map.next_key()? {
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(Node::Map(entries))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Node::Seq(items))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Node, E> { Ok(Node::Leaf) }
+            fn visit_i64<E>(self, _: i64) -> Result<Node, E> { Ok(Node::Leaf) }
+            fn visit_u64<E>(self, _: u64) -> Result<Node, E> { Ok(Node::Leaf) }
+            fn visit_f64<E>(self, _: f64) -> Result<Node, E> { Ok(Node::Leaf) }
+            fn visit_str<E>(self, _: &str) -> Result<Node, E> { Ok(Node::Leaf) }
+            fn visit_unit<E>(self) -> Result<Node, E> { Ok(Node::Leaf) }
+            fn visit_none<E>(self) -> Result<Node, E> { Ok(Node::Leaf) }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Node, D2::Error> { Node::deserialize(d) }
+        }
+        d.deserialize_any(V)
     }
-    #[derive(Deserialize)]
-    struct Deb {
-        name: Option<Spanned<IgnoredAny>>,
-        contact: Option<Spanned<IgnoredAny>>,
-        address: Option<Spanned<Vec<Spanned<IgnoredAny>>>>,
-        city: Option<Spanned<IgnoredAny>>,
-        email: Option<Spanned<IgnoredAny>>,
-    }
-    let s: S = serde_saphyr::from_str_with_options(text, yaml_options()).ok()?;
-    let pos = |sp: &Spanned<IgnoredAny>| (sp.referenced.line(), sp.referenced.column());
-    let deb = s.debtor.as_ref();
-    match place {
-        Place::Id => s.id.as_ref().map(pos),
-        Place::Invoices => s.invoices.as_ref().map(|v| (v.referenced.line(), v.referenced.column())),
-        Place::InvoiceNumber(i) => s.invoices?.value.get(*i)?.number.as_ref().map(pos),
-        Place::InvoiceDue(i) => s.invoices?.value.get(*i)?.due.as_ref().map(pos),
-        Place::PaymentInvoice(i) => s.payments.get(*i)?.invoice.as_ref().map(pos),
-        Place::DebtorName => deb?.name.as_ref().map(pos),
-        Place::DebtorContact => deb?.contact.as_ref().map(pos),
-        Place::DebtorAddress(i) => deb?.address.as_ref()?.value.get(*i).map(pos),
-        Place::DebtorAddressList => deb?.address.as_ref().map(|v| (v.referenced.line(), v.referenced.column())),
-        Place::DebtorCity => deb?.city.as_ref().map(pos),
-        Place::DebtorEmail => deb?.email.as_ref().map(pos),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_nested_fields() {
+        let text = "id: A\ninvoices:\n  - number: F-1\n    due: 2026-01-01\n  - number: F-2\n    due: 2026-02-01\npolicy:\n  mise-en-demeure: { channel: lrar }\n";
+        assert_eq!(locate(text, "id"), Some((1, 5)));
+        assert_eq!(locate(text, "invoices[1].due"), Some((6, 10)));
+        assert_eq!(locate(text, "invoices[1]").map(|p| p.0), Some(5));
+        assert_eq!(locate(text, "policy.mise-en-demeure.channel"), Some((8, 31)));
+        assert_eq!(locate(text, "invoices[7].due"), None);
     }
 }

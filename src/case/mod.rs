@@ -244,7 +244,7 @@ impl Debtor {
     pub fn address_lines(&self) -> Vec<String> {
         let mut lines = vec![self.name.clone()];
         if let Some(contact) = &self.contact {
-            lines.push(format!("À l'attention de {contact}"));
+            lines.push(format!("À l’attention de {contact}"));
         }
         lines.extend(self.address.iter().cloned());
         lines.push(format!("{} {}", self.postal_code.0, self.city.to_uppercase()));

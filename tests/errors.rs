@@ -1,0 +1,129 @@
+//! Bad case files: each error names the file, the line, the field and what
+//! would be valid; the good cases of the batch are still decided.
+
+mod common;
+
+use common::*;
+
+const DEBTOR: &str = "debtor:\n  type: professionnel\n  name: Bad SARL\n  address: [\"1 rue X\"]\n  postal_code: \"75001\"\n  city: Paris\n";
+
+/// Writes `case` as bad.yaml next to the fixtures' config and a good case,
+/// runs `relance plan`, and returns stderr. Asserts exit code 1 and that the
+/// good case is still planned.
+fn plan_with(case: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("relance.yaml"), dir.path().join("relance.yaml")).unwrap();
+    std::fs::copy(fixtures().join("dupont.yaml"), dir.path().join("dupont.yaml")).unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), case).unwrap();
+    let out = relance().arg("plan").arg(dir.path()).args(["--date", RUN_DATE]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("DUPONT-001"), "the good case is still planned");
+    stderr(&out).replace(&format!("{}/", dir.path().display()), "")
+}
+
+#[track_caller]
+fn expect(case: &str, line: &str) {
+    let err = plan_with(case);
+    assert!(err.lines().any(|l| l == format!("error: {line}")), "expected\n  error: {line}\ngot\n{err}");
+}
+
+#[test]
+fn unknown_key_points_at_the_key() {
+    expect(
+        &format!("id: A-1\n{DEBTOR}invoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    ammount: 12.00\n"),
+        "bad.yaml:12:14: invoices[0].ammount: unknown field `ammount`, expected one of number, date, due, amount, file",
+    );
+}
+
+#[test]
+fn amount_with_three_decimals() {
+    expect(
+        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-01-01, due: 2026-01-31, amount: 10.001}}\n"),
+        "bad.yaml:9:62: invoices[0].amount: \"10.001\" has more than 2 decimals; expected a positive amount in euros with at most 2 decimals and a dot, e.g. 1234.56",
+    );
+}
+
+#[test]
+fn date_in_french_order() {
+    expect(
+        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 31/03/2026, due: 2026-04-30, amount: 10}}\n"),
+        "bad.yaml:9:25: invoices[0].date: \"31/03/2026\" is not a date; expected YYYY-MM-DD, e.g. 2026-03-31",
+    );
+}
+
+#[test]
+fn date_that_does_not_exist() {
+    expect(
+        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-02-01, due: 2026-02-30, amount: 10}}\n"),
+        "bad.yaml:9:42: invoices[0].due: \"2026-02-30\" is not a day of the calendar; expected YYYY-MM-DD, e.g. 2026-03-31",
+    );
+}
+
+#[test]
+fn due_before_invoice_date() {
+    expect(
+        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-02-28, amount: 1}}\n"),
+        "bad.yaml:9:42: invoices[0].due: due date 2026-02-28 is before the invoice date 2026-03-01; expected a due date on or after the invoice date",
+    );
+}
+
+#[test]
+fn payment_naming_an_unknown_invoice() {
+    expect(
+        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\npayments:\n  - {{date: 2026-04-01, amount: 1, invoice: F-9}}\n"),
+        "bad.yaml:11:44: payments[0].invoice: payment names invoice \"F-9\", which is not in this case; expected one of F-1 or no invoice (then it goes to the oldest due)",
+    );
+}
+
+#[test]
+fn id_with_a_slash() {
+    expect(
+        &format!("id: ../A\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
+        "bad.yaml:1:5: id: \"../A\" is not a valid id; expected 1 to 64 characters among A-Z a-z 0-9 . _ - (it names the output files), e.g. DUPONT-001",
+    );
+}
+
+#[test]
+fn bad_siren() {
+    let case = DEBTOR.replace("  name: Bad SARL\n", "  name: Bad SARL\n  siren: \"123456789\"\n");
+    expect(
+        &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
+        "bad.yaml:5:10: debtor.siren: \"123456789\" has a wrong check digit (Luhn); expected 9 digits with a valid Luhn check digit, e.g. 732829320",
+    );
+}
+
+#[test]
+fn address_line_too_long_for_the_window() {
+    let case = DEBTOR.replace("[\"1 rue X\"]", "[\"Zone industrielle des Grandes Terres Nord, bâtiment 4\"]");
+    expect(
+        &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
+        "bad.yaml:5:13: debtor.address[0]: \"Zone industrielle des Grandes Terres Nord, bâtiment 4\" is 53 characters; at most 38 characters per line for the envelope window (NF Z10-011)",
+    );
+}
+
+#[test]
+fn empty_file() {
+    expect("", "bad.yaml:1:1: unexpected end of file (the file is empty or cut short)");
+}
+
+#[test]
+fn address_as_a_string_instead_of_a_list() {
+    let case = DEBTOR.replace("[\"1 rue X\"]", "\"1 rue X\"");
+    expect(
+        &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
+        "bad.yaml:5:12: debtor.address: expected a list, e.g. [\"12 rue des Lilas\", \"Bâtiment B\"] or lines starting with \"- \"",
+    );
+}
+
+#[test]
+fn duplicate_ids_fail_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("relance.yaml"), dir.path().join("relance.yaml")).unwrap();
+    std::fs::copy(fixtures().join("dupont.yaml"), dir.path().join("a.yaml")).unwrap();
+    std::fs::copy(fixtures().join("dupont.yaml"), dir.path().join("b.yaml")).unwrap();
+    let out = relance().arg("plan").arg(dir.path()).args(["--date", RUN_DATE]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("a.yaml:3:5: id: id \"DUPONT-001\" is also used by"), "{err}");
+    assert!(err.contains("b.yaml:3:5: id: id \"DUPONT-001\" is also used by"), "{err}");
+}
