@@ -30,6 +30,12 @@ pub struct LetterContext {
     pub totals: Totals,
     /// Annual penalty rate in force at the letter date (B2B), e.g. "12,15 %".
     pub rate: Option<String>,
+    /// B2C: taux légal that runs from the mise en demeure, when known.
+    pub legal_rate: Option<String>,
+    /// "du 2d semestre 2026": the period of `legal_rate`.
+    pub legal_rate_period: String,
+    /// How each penalty rate was obtained, for the décompte.
+    pub rate_notes: Vec<RateNote>,
     pub indemnity_unit: String,
     pub deadline: String,
     pub deadline_days: u32,
@@ -101,6 +107,13 @@ pub struct Totals {
     pub total_words: String,
     pub principal_words: String,
     pub has_penalties: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RateNote {
+    pub semester: String,
+    pub rate: String,
+    pub explanation: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -219,6 +232,13 @@ pub fn context(
             has_penalties: !(owed.penalties.is_zero() && owed.indemnities.is_zero()),
         },
         rate: owed.current_rate.map(format_rate),
+        legal_rate: owed.legal_interest_rate.map(format_rate),
+        legal_rate_period: crate::law::period_fr(crate::law::Semester::of(date)),
+        rate_notes: owed
+            .rates
+            .iter()
+            .map(|r| RateNote { semester: r.period.clone(), rate: format_rate(r.rate), explanation: r.explanation.clone() })
+            .collect(),
         indemnity_unit: format_eur(crate::law::INDEMNITY_PER_INVOICE),
         deadline: format_date(deadline),
         deadline_days,

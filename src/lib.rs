@@ -8,6 +8,7 @@
 
 pub mod case;
 pub mod escalation;
+pub mod explain;
 pub mod law;
 pub mod letter;
 pub mod money;
@@ -38,6 +39,8 @@ pub enum SetupError {
     Templates(#[from] render::RenderError),
     #[error("{path}: no creditor config; expected relance.yaml in the cases folder, or pass --config FILE")]
     NoConfig { path: PathBuf },
+    #[error("{0}")]
+    Rates(String),
 }
 
 /// What is loaded once per run and shared by every letter.
@@ -51,8 +54,10 @@ pub struct Session {
 }
 
 impl Session {
-    /// Loads the creditor config and the template folder.
-    pub fn open(config_path: &Path, templates_dir: &Path) -> Result<Session, SetupError> {
+    /// Loads the creditor config, the template folder and the rate table
+    /// (`rates`: a CSV laid out like data/rates.csv; `None`: the table built
+    /// into relance).
+    pub fn open(config_path: &Path, templates_dir: &Path, rates: Option<&Path>) -> Result<Session, SetupError> {
         if !config_path.is_file() {
             return Err(SetupError::NoConfig { path: config_path.to_path_buf() });
         }
@@ -60,7 +65,14 @@ impl Session {
         let templates = TemplateSet::load(templates_dir)?;
         let renderer = Renderer::new(&templates);
         let fonts = Fonts::load(&templates);
-        Ok(Session { config, config_path: config_path.to_path_buf(), templates, renderer, fonts, rates: RateTable::builtin() })
+        let rates = match rates {
+            None => RateTable::builtin(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| SetupError::Rates(format!("{}: cannot read: {e}", path.display())))?;
+                RateTable::parse(&text).map_err(|e| SetupError::Rates(format!("{}: {e}", path.display())))?
+            }
+        };
+        Ok(Session { config, config_path: config_path.to_path_buf(), templates, renderer, fonts, rates })
     }
 
     pub fn world(&self) -> LetterWorld {
@@ -81,7 +93,7 @@ pub struct Planned {
 
 /// Computes what each case owes and which letter it is due for.
 pub fn plan_case(session: &Session, loaded: LoadedCase, date: NaiveDate, forced: Option<Level>) -> Planned {
-    let outcome = law::statement(&loaded.case, &session.config, &session.rates, date)
+    let outcome = law::statement(&loaded.case, &session.config.terms, &session.rates, date)
         .map(|owed| {
             let decision = escalation::decide(&loaded.case, &session.config, &owed, date, forced);
             (owed, decision)
@@ -218,6 +230,7 @@ pub fn base_row(planned: &Planned) -> ManifestRow {
         pages: String::new(),
         file: String::new(),
         sha256: String::new(),
+        warnings: String::new(),
         error: String::new(),
     };
     if let Ok((owed, decision)) = &planned.outcome {
@@ -225,6 +238,7 @@ pub fn base_row(planned: &Planned) -> ManifestRow {
         row.penalties = cents(owed.penalties);
         row.indemnities = cents(owed.indemnities);
         row.total = cents(owed.total);
+        row.warnings = owed.warnings.join(" | ");
         match decision {
             Decision::Send { level, channel, channel_note, .. } => {
                 row.status = Status::Letter;

@@ -32,6 +32,9 @@ struct Common {
     /// Template folder; defaults to the letter-templates/ shipped with relance.
     #[arg(long)]
     templates: Option<PathBuf>,
+    /// Rate table to use instead of the one built in (same layout as data/rates.csv).
+    #[arg(long)]
+    rates: Option<PathBuf>,
     /// Force this level for every case that owes something (review, reprint).
     #[arg(long, value_parser = parse_level)]
     level: Option<Level>,
@@ -51,6 +54,14 @@ enum Command {
     Plan {
         #[command(flatten)]
         common: Common,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Print the décompte of a case (or of every case in a folder).
+    Explain {
+        #[command(flatten)]
+        common: Common,
+        /// `table` prints the décompte as text; `json` the computed figures.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -79,7 +90,7 @@ fn open(common: &Common) -> Result<(Session, NaiveDate), ExitCode> {
     let config = common.config.clone().unwrap_or_else(|| default_config_path(&common.cases));
     let templates = common.templates.clone().unwrap_or_else(default_templates);
     let date = common.date.unwrap_or_else(|| chrono::Local::now().date_naive());
-    match Session::open(&config, &templates) {
+    match Session::open(&config, &templates, common.rates.as_deref()) {
         Ok(s) => Ok((s, date)),
         Err(e) => {
             eprintln!("error: {e}");
@@ -117,6 +128,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Explain { common, format } => explain(common, format),
         Command::Plan { common, format } => {
             let (session, date) = match open(&common) {
                 Ok(x) => x,
@@ -147,6 +159,40 @@ fn main() -> ExitCode {
             if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
     }
+}
+
+fn explain(common: Common, format: Format) -> ExitCode {
+    let (session, date) = match open(&common) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let (loaded, errors) = relance::load_cases(&common.cases, &session.config_path);
+    let mut failed = errors.len();
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    let mut json = Vec::new();
+    for l in loaded {
+        let planned = relance::plan_case(&session, l, date, common.level);
+        match &planned.outcome {
+            Ok((owed, decision)) => match format {
+                Format::Table => println!("{}", relance::explain::explain(&planned.loaded.case, owed, decision)),
+                Format::Json => json.push(serde_json::json!({
+                    "id": planned.loaded.case.id,
+                    "statement": owed,
+                    "decision": decision,
+                })),
+            },
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                failed += 1;
+            }
+        }
+    }
+    if let Format::Json = format {
+        println!("{}", serde_json::to_string_pretty(&json).expect("statements serialize"));
+    }
+    if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 fn print_table(rows: &[relance::pack::ManifestRow]) {

@@ -1,24 +1,66 @@
 //! What is owed under French law (SPEC §3), with every figure explained.
 //!
-//! Pure computation, no I/O: a case, a config and a date in, a [`Statement`]
-//! (the décompte) out. Each penalty line is rounded to the cent half away from
-//! zero and every total is the sum of printed lines, so the letter adds up as
-//! a lawyer reads it.
+//! Pure computation, no I/O: a case, the creditor's terms, the rate table and
+//! a date in, a [`Statement`] (the décompte) out. Each penalty line is rounded
+//! to the cent half away from zero and every total is the sum of printed
+//! lines, so the letter adds up as a lawyer reads it.
+//!
+//! Legal basis, as implemented:
+//! - payments: to the invoice they name, else to the oldest due date first
+//!   (C. civ. 1342-10); a payment lowers the balance from the next day;
+//! - B2B penalties (C. com. L441-10): from the day after the due date, without
+//!   any reminder, through the computation date inclusive; simple interest,
+//!   actual days / 365; CGV rate, never below 3 × the taux d'intérêt légal
+//!   ("autres cas") of the period, else ECB main refinancing rate in force on
+//!   1 January / 1 July + 10 points. The floor constrains contractual rates
+//!   only: the legal default is never raised by it;
+//! - B2B recovery indemnity: 40 € per invoice paid late (C. com. D441-5);
+//! - B2C: no penalty nor indemnity; interest at the taux légal runs from the
+//!   mise en demeure (C. civ. 1231-6, 1344-1);
+//! - prescription: 5 years B2B (C. com. L110-4), 2 years B2C (C. conso.
+//!   L218-2), counted here from the due date.
 
 pub mod rates;
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::case::{Case, Config, RateSplit};
+use crate::case::{Case, RateSplit, Terms};
 use crate::money::round_cents;
-pub use rates::{MissingSemester, RateTable, Semester, SemesterRates};
+pub use rates::{MissingSemester, RATES_FILE, RateTable, Semester, SemesterRates};
 
 /// The fixed recovery indemnity per invoice paid late (C. com. D441-5).
 pub const INDEMNITY_PER_INVOICE: Decimal = Decimal::from_parts(40, 0, 0, false, 0);
-/// Days in the year for simple interest: actual days over 365.
+/// Days in the year for simple interest: actual days over 365, leap years too.
 const DAYS_IN_YEAR: i64 = 365;
+/// Warn this many days before an invoice becomes time-barred.
+pub const PRESCRIPTION_WARNING_DAYS: i64 = 90;
+
+/// Why a period is charged at its rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateBasis {
+    /// The rate of the creditor's CGV.
+    Cgv,
+    /// The CGV rate was below 3 × the taux légal and was raised to it.
+    LegalFloor,
+    /// No CGV rate: ECB main refinancing rate + 10 points.
+    EcbPlusTen,
+}
+
+/// The rate applied to a semester, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateUsed {
+    pub semester: String,
+    /// "1er semestre 2026", as the décompte prints it.
+    pub period: String,
+    /// Annual rate in percent.
+    pub rate: Decimal,
+    pub basis: RateBasis,
+    /// How the figure was obtained, with its source, for the décompte.
+    pub explanation: String,
+}
 
 /// One décompte line: an invoice's balance over a period at one rate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,7 +72,7 @@ pub struct PenaltyLine {
     pub base: Decimal,
     /// Annual rate in percent.
     pub rate: Decimal,
-    /// base × rate × days / 365, rounded to the cent.
+    /// base × rate / 100 × days / 365, rounded half away from zero to the cent.
     pub amount: Decimal,
 }
 
@@ -61,17 +103,23 @@ pub struct InvoiceStatement {
 pub struct Statement {
     pub date: NaiveDate,
     pub b2b: bool,
-    /// Invoices past due at the date with something owed on them, oldest due first.
+    /// Invoices past due at the date with something owed on them, oldest
+    /// due date first.
     pub invoices: Vec<InvoiceStatement>,
     /// Principal still unpaid on those invoices.
     pub principal: Decimal,
     pub penalties: Decimal,
     pub indemnities: Decimal,
     pub total: Decimal,
-    /// Payments that matched no unpaid invoice.
+    /// Payments that matched no unpaid invoice (overpayment, credit to refund).
     pub unallocated: Decimal,
-    /// The rate the letter announces for future penalties (B2B), in percent.
+    /// B2B: the rate announced for penalties from the date on, in percent.
     pub current_rate: Option<Decimal>,
+    /// B2C: the taux légal that will run from the mise en demeure, in percent
+    /// (creditor other than a private person), when the table has it.
+    pub legal_interest_rate: Option<Decimal>,
+    /// The rates applied, one per semester used, with their explanation.
+    pub rates: Vec<RateUsed>,
     pub warnings: Vec<String>,
 }
 
@@ -82,11 +130,16 @@ pub enum LawError {
     MissingSemester(#[from] MissingSemester),
 }
 
+fn next_day(d: NaiveDate) -> NaiveDate {
+    d.checked_add_days(Days::new(1)).expect("date in range")
+}
+
 /// Allocates payments (SPEC §3.1, C. civ. 1342-10): a payment naming an
-/// invoice goes to it; any other payment, and any excess, goes to the unpaid
-/// invoice with the oldest due date first. Payments after `date` are ignored.
+/// invoice goes to it; any other payment, and any excess over the named
+/// invoice, goes to the unpaid invoice with the oldest due date first.
+/// Payments after `date` are not yet known and are ignored.
 /// Returns per-invoice allocations (in case order) and what was left over.
-fn allocate(case: &Case, date: NaiveDate) -> (Vec<Vec<Allocation>>, Decimal) {
+pub fn allocate(case: &Case, date: NaiveDate) -> (Vec<Vec<Allocation>>, Decimal) {
     let mut remaining: Vec<Decimal> = case.invoices.iter().map(|i| i.amount.0).collect();
     let mut allocs: Vec<Vec<Allocation>> = vec![Vec::new(); case.invoices.len()];
     let mut by_due: Vec<usize> = (0..case.invoices.len()).collect();
@@ -121,41 +174,131 @@ fn allocate(case: &Case, date: NaiveDate) -> (Vec<Vec<Allocation>>, Decimal) {
     (allocs, unallocated)
 }
 
-/// The penalty rate (percent) for a semester: the CGV rate when set, else the
-/// legal default ECB + 10 points.
-fn penalty_rate(config: &Config, rates: &RateTable, semester: Semester) -> Result<Decimal, LawError> {
-    match config.terms.penalty_rate {
-        Some(p) => Ok(p.0),
-        None => Ok(rates.get(semester)?.default_penalty_rate()),
+/// Chooses penalty rates per semester and remembers what it chose, so the
+/// décompte can explain every rate once.
+struct RateBook<'a> {
+    terms: &'a Terms,
+    table: &'a RateTable,
+    used: Vec<RateUsed>,
+    warnings: Vec<String>,
+}
+
+impl RateBook<'_> {
+    /// The penalty rate (percent) for `semester`.
+    fn rate(&mut self, semester: Semester) -> Result<Decimal, LawError> {
+        let key = semester.to_string();
+        if let Some(r) = self.used.iter().find(|r| r.semester == key) {
+            return Ok(r.rate);
+        }
+        let used = match self.terms.penalty_rate {
+            Some(cgv) => match self.table.get(semester) {
+                Ok(row) => {
+                    let floor = row.legal_other * Decimal::from(3);
+                    if cgv.0 < floor {
+                        self.warnings.push(format!(
+                            "CGV rate {}% is below the legal floor for {semester} (3 × taux légal {}% = {}%, C. com. L441-10): {}% applied",
+                            cgv.0, row.legal_other, floor, floor
+                        ));
+                        RateUsed {
+                            semester: key,
+                            period: period_fr(semester),
+                            rate: floor,
+                            basis: RateBasis::LegalFloor,
+                            explanation: format!(
+                                "taux des CGV ({}) inférieur au minimum légal : 3 × taux de l'intérêt légal {} ({}) — {}",
+                                pct(cgv.0),
+                                semester_fr(semester),
+                                pct(row.legal_other),
+                                row.source
+                            ),
+                        }
+                    } else {
+                        RateUsed {
+                            semester: key,
+                            period: period_fr(semester),
+                            rate: cgv.0,
+                            basis: RateBasis::Cgv,
+                            explanation: format!(
+                                "taux des conditions générales de vente (minimum légal {} : {})",
+                                semester_fr(semester),
+                                pct(floor)
+                            ),
+                        }
+                    }
+                }
+                // The floor can only raise the rate: without the taux légal the
+                // CGV rate is kept (never more than is due) and the gap is said.
+                Err(missing) => {
+                    self.warnings.push(format!(
+                        "legal floor not checked for {semester}: {missing}; the CGV rate {}% is applied",
+                        cgv.0
+                    ));
+                    RateUsed {
+                        semester: key,
+                        period: period_fr(semester),
+                        rate: cgv.0,
+                        basis: RateBasis::Cgv,
+                        explanation: "taux des conditions générales de vente".to_string(),
+                    }
+                }
+            },
+            None => {
+                let row = self.table.get(semester)?;
+                RateUsed {
+                    semester: key,
+                    period: period_fr(semester),
+                    rate: row.default_penalty_rate(),
+                    basis: RateBasis::EcbPlusTen,
+                    explanation: format!(
+                        "taux de refinancement BCE au {} ({}) + 10 points — {}",
+                        crate::money::format_date(semester.first_day()),
+                        pct(row.ecb_mro),
+                        row.source
+                    ),
+                }
+            }
+        };
+        let rate = used.rate;
+        self.used.push(used);
+        Ok(rate)
     }
 }
 
-fn next_day(d: NaiveDate) -> NaiveDate {
-    d.checked_add_days(Days::new(1)).expect("date in range")
+fn pct(d: Decimal) -> String {
+    crate::money::format_rate(d)
+}
+
+/// "1er semestre 2026" / "2d semestre 2026".
+pub fn period_fr(s: Semester) -> String {
+    if s.half == 1 { format!("1er semestre {}", s.year) } else { format!("2d semestre {}", s.year) }
+}
+
+fn semester_fr(s: Semester) -> String {
+    format!("du {}", period_fr(s))
 }
 
 /// Penalty lines for one invoice (L441-10): from the day after the due date
 /// through `date` inclusive, on the balance of each day (a payment lowers it
-/// from the next day), split where the balance or the rate changes.
+/// from the next day), split where the balance changes and, with
+/// `rate_split: semester`, on 1 January and 1 July.
 fn penalty_lines(
     amount: Decimal,
     due: NaiveDate,
     payments: &[Allocation],
     date: NaiveDate,
-    config: &Config,
-    rates: &RateTable,
+    split: RateSplit,
+    book: &mut RateBook,
 ) -> Result<Vec<PenaltyLine>, LawError> {
     let start = next_day(due);
     if start > date {
         return Ok(Vec::new());
     }
-    let fixed_rate = match config.terms.rate_split {
-        RateSplit::Fixed => Some(penalty_rate(config, rates, Semester::of(start))?),
+    let fixed_rate = match split {
+        RateSplit::Fixed => Some(book.rate(Semester::of(start))?),
         RateSplit::Semester => None,
     };
-    // Days on which something changes: the day after each payment and, when
-    // splitting, the first day of each semester.
-    let mut cuts: Vec<NaiveDate> = payments.iter().map(|p| next_day(p.date)).filter(|d| *d > start && *d <= date).collect();
+    let mut cuts: Vec<NaiveDate> =
+        payments.iter().map(|p| next_day(p.date)).filter(|d| *d > start && *d <= date).collect();
     if fixed_rate.is_none() {
         let mut s = Semester::of(start).next();
         while s.first_day() <= date {
@@ -173,7 +316,7 @@ fn penalty_lines(
         if base > Decimal::ZERO {
             let rate = match fixed_rate {
                 Some(r) => r,
-                None => penalty_rate(config, rates, Semester::of(from))?,
+                None => book.rate(Semester::of(from))?,
             };
             let days = (to - from).num_days() + 1;
             let raw = base * rate * Decimal::from(days) / Decimal::from(100 * DAYS_IN_YEAR);
@@ -184,20 +327,32 @@ fn penalty_lines(
     Ok(lines)
 }
 
+/// The day an invoice becomes time-barred: 5 years (B2B, L110-4) or 2 years
+/// (B2C, L218-2) after its due date.
+pub fn prescription_date(due: NaiveDate, b2b: bool) -> NaiveDate {
+    let years = if b2b { 5 } else { 2 };
+    let target_year = due.year() + years;
+    // 29 February + n years → 28 February when the target year is not leap.
+    NaiveDate::from_ymd_opt(target_year, due.month(), due.day())
+        .or_else(|| NaiveDate::from_ymd_opt(target_year, due.month(), 28))
+        .expect("valid date")
+}
+
 /// Computes the décompte of `case` at `date`.
-pub fn statement(case: &Case, config: &Config, rates: &RateTable, date: NaiveDate) -> Result<Statement, LawError> {
+pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate) -> Result<Statement, LawError> {
     let b2b = case.debtor.is_b2b();
     let (allocs, unallocated) = allocate(case, date);
+    let mut book = RateBook { terms, table, used: Vec::new(), warnings: Vec::new() };
     let mut invoices = Vec::new();
+    let mut prescription_warnings = Vec::new();
     for (inv, payments) in case.invoices.iter().zip(allocs) {
         let paid: Decimal = payments.iter().map(|p| p.amount).sum();
         let outstanding = inv.amount.0 - paid;
-        let past_due = inv.due.0 < date;
-        if !past_due {
-            continue;
+        if inv.due.0 >= date {
+            continue; // not yet late
         }
         let (lines, indemnity) = if b2b {
-            let lines = penalty_lines(inv.amount.0, inv.due.0, &payments, date, config, rates)?;
+            let lines = penalty_lines(inv.amount.0, inv.due.0, &payments, date, terms.rate_split, &mut book)?;
             // Paid late: still unpaid after the due date, or settled after it.
             let late = outstanding > Decimal::ZERO || payments.iter().any(|p| p.date > inv.due.0);
             (lines, if late { INDEMNITY_PER_INVOICE } else { Decimal::ZERO })
@@ -207,6 +362,22 @@ pub fn statement(case: &Case, config: &Config, rates: &RateTable, date: NaiveDat
         let penalties: Decimal = lines.iter().map(|l| l.amount).sum();
         if outstanding.is_zero() && penalties.is_zero() {
             continue;
+        }
+        if outstanding > Decimal::ZERO {
+            let barred = prescription_date(inv.due.0, b2b);
+            let law = if b2b { "5 years, C. com. L110-4" } else { "2 years, C. conso. L218-2" };
+            let left = (barred - date).num_days();
+            if left <= 0 {
+                prescription_warnings.push(format!(
+                    "invoice {} is time-barred since {barred} ({law}): claiming it may be refused",
+                    inv.number
+                ));
+            } else if left <= PRESCRIPTION_WARNING_DAYS {
+                prescription_warnings.push(format!(
+                    "invoice {} becomes time-barred on {barred} ({law}), in {left} days: act before then",
+                    inv.number
+                ));
+            }
         }
         invoices.push(InvoiceStatement {
             number: inv.number.clone(),
@@ -225,11 +396,25 @@ pub fn statement(case: &Case, config: &Config, rates: &RateTable, date: NaiveDat
     let principal: Decimal = invoices.iter().map(|i| i.outstanding).sum();
     let penalties: Decimal = invoices.iter().map(|i| i.penalties).sum();
     let indemnities: Decimal = invoices.iter().map(|i| i.indemnity).sum();
-    let mut warnings = Vec::new();
+    let current_rate = if b2b { Some(book.rate(Semester::of(date))?) } else { None };
+    let legal_interest_rate = if b2b {
+        None
+    } else {
+        match table.get(Semester::of(date)) {
+            Ok(row) => Some(row.legal_other),
+            Err(missing) => {
+                book.warnings.push(format!("taux légal not stated in the letter: {missing}"));
+                None
+            }
+        }
+    };
+    let mut warnings = book.warnings;
+    warnings.extend(prescription_warnings);
     if unallocated > Decimal::ZERO {
         warnings.push(format!("{unallocated} € of payments match no unpaid invoice (overpayment or credit to refund)"));
     }
-    let current_rate = if b2b { Some(penalty_rate(config, rates, Semester::of(date))?) } else { None };
+    let mut rates = book.used;
+    rates.sort_by(|a, b| a.semester.cmp(&b.semester));
     Ok(Statement {
         date,
         b2b,
@@ -240,6 +425,8 @@ pub fn statement(case: &Case, config: &Config, rates: &RateTable, date: NaiveDat
         total: principal + penalties + indemnities,
         unallocated,
         current_rate,
+        legal_interest_rate,
+        rates,
         warnings,
     })
 }

@@ -77,7 +77,7 @@ pub struct RateTable {
 /// A semester the table does not cover.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "no rates for semester {semester} in {RATES_FILE}: add its row (ECB main refinancing rate on {first_day}, taux de l'intérêt légal of the arrêté for that semester, source) and rebuild relance"
+    "no rates for semester {semester} in {RATES_FILE}: add its row (ECB main refinancing rate on {first_day}, taux de l'intérêt légal of the arrêté for that semester, source) and rebuild relance, or pass an updated copy with --rates FILE"
 )]
 pub struct MissingSemester {
     pub semester: Semester,
@@ -95,22 +95,22 @@ impl RateTable {
         let mut rows = BTreeMap::new();
         for (i, record) in reader.records().enumerate() {
             let line = i + 2;
-            let r = record.map_err(|e| format!("{RATES_FILE} row {line}: {e}"))?;
+            let r = record.map_err(|e| format!("row {line}: {e}"))?;
             let field = |n: usize| r.get(n).unwrap_or("").trim();
             let semester = {
                 let s = field(0);
-                let (y, h) = s.split_once("-S").ok_or(format!("{RATES_FILE} row {line}: semester \"{s}\", expected e.g. 2026-S1"))?;
+                let (y, h) = s.split_once("-S").ok_or(format!("row {line}: semester \"{s}\", expected e.g. 2026-S1"))?;
                 Semester {
-                    year: y.parse().map_err(|_| format!("{RATES_FILE} row {line}: bad year in \"{s}\""))?,
+                    year: y.parse().map_err(|_| format!("row {line}: bad year in \"{s}\""))?,
                     half: match h {
                         "1" => 1,
                         "2" => 2,
-                        _ => return Err(format!("{RATES_FILE} row {line}: semester must end in S1 or S2, got \"{s}\"")),
+                        _ => return Err(format!("row {line}: semester must end in S1 or S2, got \"{s}\"")),
                     },
                 }
             };
             let dec = |n: usize, name: &str| {
-                Decimal::from_str(field(n)).map_err(|_| format!("{RATES_FILE} row {line}: {name} \"{}\" is not a number", field(n)))
+                Decimal::from_str(field(n)).map_err(|_| format!("row {line}: {name} \"{}\" is not a number", field(n)))
             };
             let row = SemesterRates {
                 semester,
@@ -120,7 +120,7 @@ impl RateTable {
                 source: field(4).to_string(),
             };
             if rows.insert(semester, row).is_some() {
-                return Err(format!("{RATES_FILE} row {line}: semester {semester} appears twice"));
+                return Err(format!("row {line}: semester {semester} appears twice"));
             }
         }
         Ok(RateTable { rows })

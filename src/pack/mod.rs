@@ -57,6 +57,8 @@ pub struct ManifestRow {
     pub pages: String,
     pub file: String,
     pub sha256: String,
+    /// Legal warnings of the computation (floor raised, prescription…).
+    pub warnings: String,
     pub error: String,
 }
 
@@ -78,6 +80,7 @@ impl ManifestRow {
             pages: String::new(),
             file: String::new(),
             sha256: String::new(),
+            warnings: String::new(),
             error: err.to_string(),
         }
     }

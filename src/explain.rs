@@ -1,0 +1,131 @@
+//! `relance explain`: the décompte of a case as text a lawyer can check by
+//! hand, line by line, with the formula and the source of every rate.
+
+use std::fmt::Write;
+
+use crate::case::Case;
+use crate::escalation::Decision;
+use crate::law::{INDEMNITY_PER_INVOICE, Statement};
+use crate::money::{amount_in_words, format_date, format_date_short, format_eur, format_rate};
+
+/// Left- or right-aligned columns, widths from the content.
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[usize]) {
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let mut line = |cells: Vec<&str>| {
+        let mut s = String::from("  ");
+        for (i, c) in cells.iter().enumerate() {
+            let pad = " ".repeat(widths[i] - c.chars().count());
+            if right.contains(&i) {
+                s.push_str(&pad);
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.push_str(&pad);
+            }
+            s.push_str("  ");
+        }
+        let _ = writeln!(out, "{}", s.trim_end());
+    };
+    line(header.to_vec());
+    for r in rows {
+        line(r.iter().map(String::as_str).collect());
+    }
+}
+
+/// The décompte of `case` as plain text.
+pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
+    let mut o = String::new();
+    let kind = if owed.b2b { "professionnel" } else { "particulier" };
+    let _ = writeln!(o, "Décompte {} — {} ({kind}) — au {}", case.id, case.debtor.name, format_date(owed.date));
+    let _ = writeln!(o);
+    let _ = writeln!(o, "1. Principal (paiements imputés sur la facture désignée, sinon sur la plus ancienne échue — C. civ. 1342-10)");
+    let rows: Vec<Vec<String>> = owed
+        .invoices
+        .iter()
+        .map(|i| {
+            vec![
+                i.number.clone(),
+                format_date_short(i.date),
+                format_date_short(i.due),
+                format_eur(i.amount),
+                format_eur(i.paid),
+                format_eur(i.outstanding),
+            ]
+        })
+        .collect();
+    table(&mut o, &["Facture", "Date", "Échéance", "Montant TTC", "Réglé", "Reste dû"], &rows, &[3, 4, 5]);
+    for i in &owed.invoices {
+        for p in &i.payments {
+            let _ = writeln!(o, "  {} : paiement du {} imputé pour {}", i.number, format_date_short(p.date), format_eur(p.amount));
+        }
+    }
+    let _ = writeln!(o, "  Principal restant dû : {}", format_eur(owed.principal));
+    if !owed.unallocated.is_zero() {
+        let _ = writeln!(o, "  Paiements non imputés (trop-perçu) : {}", format_eur(owed.unallocated));
+    }
+    let _ = writeln!(o);
+    if owed.b2b {
+        let _ = writeln!(
+            o,
+            "2. Pénalités de retard (C. com. L441-10) : base × taux × jours / 365, chaque ligne arrondie au centime (au plus proche, 0,005 vers le haut)"
+        );
+        let mut rows = Vec::new();
+        for i in &owed.invoices {
+            for l in &i.lines {
+                rows.push(vec![
+                    i.number.clone(),
+                    format_date_short(l.from),
+                    format_date_short(l.to),
+                    l.days.to_string(),
+                    format_eur(l.base),
+                    format_rate(l.rate),
+                    format!("{} × {} × {} / 365", l.base, (l.rate / rust_decimal::Decimal::from(100)).normalize(), l.days)
+                        .replace('.', ","),
+                    format_eur(l.amount),
+                ]);
+            }
+        }
+        table(&mut o, &["Facture", "Du", "Au", "Jours", "Base", "Taux", "Calcul", "Pénalités"], &rows, &[3, 4, 5, 7]);
+        let _ = writeln!(o, "  Total des pénalités : {}", format_eur(owed.penalties));
+        let _ = writeln!(o, "  Taux appliqués :");
+        for r in &owed.rates {
+            let _ = writeln!(o, "    {} : {} — {}", r.period, format_rate(r.rate), r.explanation);
+        }
+        let _ = writeln!(o);
+        let n = owed.invoices.iter().filter(|i| !i.indemnity.is_zero()).count();
+        let _ = writeln!(
+            o,
+            "3. Indemnités forfaitaires pour frais de recouvrement (C. com. D441-5) : {n} × {} = {}",
+            format_eur(INDEMNITY_PER_INVOICE),
+            format_eur(owed.indemnities)
+        );
+        let _ = writeln!(o);
+    } else {
+        let _ = writeln!(
+            o,
+            "2. Particulier : ni pénalités ni indemnité forfaitaire ; l'intérêt au taux légal{} court à compter de la mise en demeure (C. civ. 1231-6, 1344-1)",
+            owed.legal_interest_rate.map(|r| format!(" ({})", format_rate(r))).unwrap_or_default()
+        );
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "Total réclamé : {}", format_eur(owed.total));
+    let _ = writeln!(o, "  soit {}", amount_in_words(owed.total));
+    let _ = writeln!(o);
+    match decision {
+        Decision::Send { level, channel, deadline, .. } => {
+            let _ = writeln!(o, "Lettre due : {} ({}), par {}, à régler au plus tard le {}", level.label_fr(), level, channel.as_str(), format_date(*deadline));
+        }
+        Decision::Skip { reason } => {
+            let _ = writeln!(o, "Pas de lettre : {reason}");
+        }
+    }
+    if !owed.warnings.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "Avertissements :");
+        for w in &owed.warnings {
+            let _ = writeln!(o, "  - {w}");
+        }
+    }
+    o
+}

@@ -1,0 +1,362 @@
+//! SPEC §3 by hand: each test states the arithmetic a lawyer would do, then
+//! checks that relance prints the same cents.
+//!
+//! Formula of a penalty line (C. com. L441-10): base × rate × days / 365,
+//! rounded half away from zero to the cent; totals are sums of lines.
+//! Rates come from data/rates.csv (ECB MRO + 10 points; taux légal).
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use relance::case::{Case, Percent, RateSplit, Terms, parse_case};
+use relance::law::{RateBasis, RateTable, Statement, statement};
+use rust_decimal::Decimal;
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::from_str(s).unwrap()
+}
+
+/// A case with the given debtor type and the YAML of its invoices/payments.
+fn case(kind: &str, body: &str) -> Case {
+    let text = format!(
+        "id: T-1\ndebtor:\n  type: {kind}\n  name: Test SARL\n  address: [\"1 rue X\"]\n  postal_code: \"75001\"\n  city: Paris\n{body}"
+    );
+    parse_case(Path::new("test.yaml"), &text).unwrap()
+}
+
+fn terms(cgv: Option<&str>, split: RateSplit) -> Terms {
+    Terms { penalty_rate: cgv.map(|r| Percent(d(r))), rate_split: split }
+}
+
+fn owed(c: &Case, t: &Terms, date: &str) -> Statement {
+    statement(c, t, &RateTable::builtin(), day(date)).unwrap()
+}
+
+/// (from, to, days, base, rate, amount) of every line, as strings.
+fn lines(s: &Statement) -> Vec<(String, String, i64, String, String, String)> {
+    s.invoices
+        .iter()
+        .flat_map(|i| i.lines.iter())
+        .map(|l| (l.from.to_string(), l.to.to_string(), l.days, l.base.to_string(), l.rate.to_string(), l.amount.to_string()))
+        .collect()
+}
+
+fn line(from: &str, to: &str, days: i64, base: &str, rate: &str, amount: &str) -> (String, String, i64, String, String, String) {
+    (from.into(), to.into(), days, base.into(), rate.into(), amount.into())
+}
+
+#[test]
+fn semester_boundary_splits_the_line_at_the_new_rate() {
+    // Due 15/06/2025, default rate. 2025 S1: ECB 3.15 + 10 = 13.15 %; S2: 2.15 + 10 = 12.15 %.
+    // 16/06–30/06: 1000 × 13.15 % × 15 / 365 = 5.4041 → 5.40
+    // 01/07–31/07: 1000 × 12.15 % × 31 / 365 = 10.3192 → 10.32
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2025-05-16, due: 2025-06-15, amount: 1000.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2025-07-31");
+    assert_eq!(
+        lines(&s),
+        [line("2025-06-16", "2025-06-30", 15, "1000.00", "13.15", "5.40"), line("2025-07-01", "2025-07-31", 31, "1000.00", "12.15", "10.32")]
+    );
+    assert_eq!(s.penalties, d("15.72"));
+    assert_eq!(s.indemnities, d("40"));
+    assert_eq!(s.total, d("1055.72"));
+    assert!(s.rates.iter().all(|r| r.basis == RateBasis::EcbPlusTen));
+}
+
+#[test]
+fn fixed_split_keeps_the_rate_of_the_semester_the_delay_began() {
+    // Same invoice, rate_split: fixed → 13.15 % (2025 S1) for all 46 days:
+    // 1000 × 13.15 % × 46 / 365 = 16.5726 → 16.57
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2025-05-16, due: 2025-06-15, amount: 1000.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Fixed), "2025-07-31");
+    assert_eq!(lines(&s), [line("2025-06-16", "2025-07-31", 46, "1000.00", "13.15", "16.57")]);
+    assert_eq!(s.current_rate, Some(d("12.15")), "the letter announces the rate of its own semester");
+}
+
+#[test]
+fn two_rate_changes() {
+    // Due 31/05/2023, default rate: 2023 S1 12.50 %, 2023 S2 14.00 %, 2024 S1 14.50 %.
+    // 01/06–30/06/2023:  2000 × 12.50 % × 30 / 365  = 20.5479 → 20.55
+    // 01/07–31/12/2023:  2000 × 14.00 % × 184 / 365 = 141.1507 → 141.15
+    // 01/01–31/01/2024:  2000 × 14.50 % × 31 / 365  = 24.6301 → 24.63
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2023-05-01, due: 2023-05-31, amount: 2000.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2024-01-31");
+    assert_eq!(
+        lines(&s),
+        [
+            line("2023-06-01", "2023-06-30", 30, "2000.00", "12.50", "20.55"),
+            line("2023-07-01", "2023-12-31", 184, "2000.00", "14.00", "141.15"),
+            line("2024-01-01", "2024-01-31", 31, "2000.00", "14.50", "24.63"),
+        ]
+    );
+    assert_eq!(s.penalties, d("186.33"));
+}
+
+#[test]
+fn cgv_rate_below_the_floor_is_raised_to_three_times_the_legal_rate() {
+    // CGV 10 %; 2024 S1 taux légal (autres cas) 5.07 % → floor 3 × 5.07 = 15.21 %,
+    // above even the default 14.50 %. Due 31/01/2024; 01/02–31/03/2024 = 29 + 31 = 60 days:
+    // 1000 × 15.21 % × 60 / 365 = 25.0027 → 25.00
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2024-01-01, due: 2024-01-31, amount: 1000.00}\n");
+    let s = owed(&c, &terms(Some("10.00"), RateSplit::Semester), "2024-03-31");
+    assert_eq!(lines(&s), [line("2024-02-01", "2024-03-31", 60, "1000.00", "15.21", "25.00")]);
+    assert_eq!(s.rates[0].basis, RateBasis::LegalFloor);
+    assert!(s.warnings.iter().any(|w| w.contains("below the legal floor") && w.contains("15.21")), "{:?}", s.warnings);
+}
+
+#[test]
+fn the_floor_does_not_raise_the_legal_default() {
+    // L441-10 sets the 3 × taux légal floor for contractual rates; without a CGV rate
+    // the default ECB + 10 applies as is: 14.50 % in 2024 S1 although the floor is 15.21 %.
+    // 1000 × 14.50 % × 60 / 365 = 23.8356 → 23.84
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2024-01-01, due: 2024-01-31, amount: 1000.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2024-03-31");
+    assert_eq!(lines(&s), [line("2024-02-01", "2024-03-31", 60, "1000.00", "14.50", "23.84")]);
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+}
+
+#[test]
+fn partial_payment_before_the_due_date_lowers_the_base_from_the_start() {
+    // 1000 due 30/09/2025, 400 paid 15/09; CGV 12 % (floor 2025 S2: 3 × 2.76 = 8.28 %).
+    // 01/10–30/10: 600 × 12 % × 30 / 365 = 5.9178 → 5.92
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2025-09-01, due: 2025-09-30, amount: 1000.00}\npayments:\n  - {date: 2025-09-15, amount: 400.00, invoice: A}\n",
+    );
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-10-30");
+    assert_eq!(lines(&s), [line("2025-10-01", "2025-10-30", 30, "600.00", "12.00", "5.92")]);
+    assert_eq!(s.principal, d("600.00"));
+}
+
+#[test]
+fn partial_payment_after_the_due_date_lowers_the_base_from_the_next_day() {
+    // 1000 due 30/09/2025, 400 paid 10/10; CGV 12 %.
+    // 01/10–10/10: 1000 × 12 % × 10 / 365 = 3.2877 → 3.29
+    // 11/10–30/10:  600 × 12 % × 20 / 365 = 3.9452 → 3.95   (total 7.24)
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2025-09-01, due: 2025-09-30, amount: 1000.00}\npayments:\n  - {date: 2025-10-10, amount: 400.00}\n",
+    );
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-10-30");
+    assert_eq!(
+        lines(&s),
+        [line("2025-10-01", "2025-10-10", 10, "1000.00", "12.00", "3.29"), line("2025-10-11", "2025-10-30", 20, "600.00", "12.00", "3.95")]
+    );
+    assert_eq!(s.penalties, d("7.24"));
+}
+
+#[test]
+fn unallocated_payment_goes_to_the_oldest_due_invoice_first() {
+    // A 500 due 31/08/2025, B 300 due 31/07/2025; 350 paid 10/09 naming none:
+    // B (oldest due) gets 300 and is settled, A gets 50. CGV 12 %, date 30/09/2025.
+    // B: 01/08–10/09: 300 × 12 % × 41 / 365 = 4.0438 → 4.04, paid late → 40 €
+    // A: 01/09–10/09: 500 × 12 % × 10 / 365 = 1.6438 → 1.64
+    //    11/09–30/09: 450 × 12 % × 20 / 365 = 2.9589 → 2.96, unpaid → 40 €
+    // principal 450, penalties 8.64, indemnities 80, total 538.64
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2025-08-01, due: 2025-08-31, amount: 500.00}\n  - {number: B, date: 2025-07-01, due: 2025-07-31, amount: 300.00}\npayments:\n  - {date: 2025-09-10, amount: 350.00}\n",
+    );
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-09-30");
+    let numbers: Vec<&str> = s.invoices.iter().map(|i| i.number.as_str()).collect();
+    assert_eq!(numbers, ["B", "A"]);
+    assert_eq!(s.invoices[0].outstanding, d("0"));
+    assert_eq!(s.invoices[0].penalties, d("4.04"));
+    assert_eq!(s.invoices[0].indemnity, d("40"));
+    assert_eq!(s.invoices[1].outstanding, d("450.00"));
+    assert_eq!(s.invoices[1].penalties, d("4.60"));
+    assert_eq!((s.principal, s.penalties, s.indemnities, s.total), (d("450.00"), d("8.64"), d("80"), d("538.64")));
+}
+
+#[test]
+fn named_payment_larger_than_its_invoice_spills_to_the_oldest_due() {
+    // A 100 due 31/03/2025, B 200 due 28/02/2025; 150 paid 01/03 naming A:
+    // A gets 100 (settled before due: no penalty, no indemnity), the 50 left go to B.
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2025-03-01, due: 2025-03-31, amount: 100.00}\n  - {number: B, date: 2025-02-01, due: 2025-02-28, amount: 200.00}\npayments:\n  - {date: 2025-03-01, amount: 150.00, invoice: A}\n",
+    );
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-03-10");
+    assert_eq!(s.invoices.len(), 1);
+    assert_eq!(s.invoices[0].number, "B");
+    assert_eq!(s.invoices[0].paid, d("50.00"));
+    // B: 01/03: 200 × 12 % × 1 / 365 = 0.0658 → 0.07 ; 02/03–10/03: 150 × 12 % × 9 / 365 = 0.4438 → 0.44
+    assert_eq!(s.penalties, d("0.51"));
+}
+
+#[test]
+fn overpayment_leaves_nothing_to_claim_and_is_reported() {
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2025-05-01, due: 2025-05-31, amount: 200.00}\npayments:\n  - {date: 2025-05-20, amount: 250.00}\n",
+    );
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-07-01");
+    assert!(s.invoices.is_empty());
+    assert_eq!(s.total, d("0"));
+    assert_eq!(s.unallocated, d("50.00"));
+    assert!(s.warnings.iter().any(|w| w.contains("50.00 €")), "{:?}", s.warnings);
+}
+
+#[test]
+fn consumer_owes_no_penalty_nor_indemnity_before_the_mise_en_demeure() {
+    // B2C: principal only; the mise en demeure will announce the taux légal of
+    // 2026 S1 for a creditor other than a private person: 2.62 %.
+    let c = case("particulier", "invoices:\n  - {number: A, date: 2025-12-15, due: 2026-01-15, amount: 645.90}\n");
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2026-03-01");
+    assert_eq!((s.principal, s.penalties, s.indemnities, s.total), (d("645.90"), d("0"), d("0"), d("645.90")));
+    assert!(s.invoices[0].lines.is_empty());
+    assert_eq!(s.legal_interest_rate, Some(d("2.62")));
+    assert_eq!(s.current_rate, None);
+}
+
+#[test]
+fn leap_day_counts_and_the_year_stays_365() {
+    // Due 27/02/2024, default 14.50 % (2024 S1): 28/02, 29/02, 01/03, 02/03 = 4 days.
+    // 1000 × 14.50 % × 4 / 365 = 1.5890 → 1.59
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2024-01-28, due: 2024-02-27, amount: 1000.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2024-03-02");
+    assert_eq!(lines(&s), [line("2024-02-28", "2024-03-02", 4, "1000.00", "14.50", "1.59")]);
+}
+
+#[test]
+fn invoice_due_on_31_december_starts_in_the_new_semester() {
+    // Due 31/12/2024: the delay begins 01/01/2025, at the 2025 S1 rate 13.15 % even with `fixed`.
+    // 1000 × 13.15 % × 31 / 365 = 11.1685 → 11.17
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2024-12-01, due: 2024-12-31, amount: 1000.00}\n");
+    for split in [RateSplit::Semester, RateSplit::Fixed] {
+        let s = owed(&c, &terms(None, split), "2025-01-31");
+        assert_eq!(lines(&s), [line("2025-01-01", "2025-01-31", 31, "1000.00", "13.15", "11.17")], "{split:?}");
+    }
+}
+
+#[test]
+fn a_half_cent_rounds_away_from_zero() {
+    // 1.46 × 12.50 % × 10 / 365 = 0.005 exactly → 0.01 (banker's rounding would give 0.00).
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2023-01-01, due: 2023-01-09, amount: 1.46}\n");
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2023-01-19");
+    assert_eq!(lines(&s), [line("2023-01-10", "2023-01-19", 10, "1.46", "12.50", "0.01")]);
+}
+
+#[test]
+fn invoice_paid_on_its_due_date_is_not_late() {
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2025-09-01, due: 2025-09-30, amount: 300.00}\npayments:\n  - {date: 2025-09-30, amount: 300.00}\n",
+    );
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-10-30");
+    assert!(s.invoices.is_empty());
+    assert_eq!(s.indemnities, d("0"));
+}
+
+#[test]
+fn a_missing_semester_is_an_error_naming_it_and_the_file() {
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2026-05-01, due: 2026-05-31, amount: 100.00}\n");
+    let err = statement(&c, &terms(None, RateSplit::Semester), &RateTable::builtin(), day("2031-07-15")).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("2026-S2") && msg.contains("data/rates.csv"), "{msg}");
+}
+
+#[test]
+fn cgv_rate_without_the_floor_figure_is_kept_and_said() {
+    // No taux légal for 2026 S2 in the table: the floor cannot raise the CGV rate, so
+    // the CGV rate (what the contract says, never more) is applied and a warning says why.
+    // 100 × 12 % × 30 / 365 = 0.9863 → 0.99 ; 01/07–10/07: 100 × 12 % × 10 / 365 = 0.3288 → 0.33
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2026-05-01, due: 2026-05-31, amount: 100.00}\n");
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2026-07-10");
+    assert_eq!(s.penalties, d("1.32"));
+    assert!(s.warnings.iter().any(|w| w.contains("legal floor not checked for 2026-S2")), "{:?}", s.warnings);
+}
+
+#[test]
+fn prescription_is_warned_before_and_after() {
+    // B2C, 2 years (C. conso. L218-2): due 10/01/2024 → time-barred on 10/01/2026.
+    let c = case("particulier", "invoices:\n  - {number: A, date: 2023-12-10, due: 2024-01-10, amount: 100.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-01-20");
+    assert!(s.warnings.iter().any(|w| w.contains("time-barred since 2026-01-10") && w.contains("L218-2")), "{:?}", s.warnings);
+    // B2B, 5 years (C. com. L110-4): due 01/03/2021 → 01/03/2026, 76 days after 15/12/2025.
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2021-02-01, due: 2021-03-01, amount: 100.00}\n");
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-12-15");
+    assert!(s.warnings.iter().any(|w| w.contains("2026-03-01") && w.contains("in 76 days") && w.contains("L110-4")), "{:?}", s.warnings);
+}
+
+/// Random B2B cases between 2023 and 2026 S1 (inside the rate table).
+fn arb_case(min_payments: usize) -> impl Strategy<Value = (Vec<(u32, u32, u64)>, Vec<(u32, u64, Option<usize>)>)> {
+    let invoices = prop::collection::vec((0u32..700, 0u32..60, 1u64..500_000), 1..4);
+    let payments = prop::collection::vec((0u32..900, 1u64..300_000, prop::option::of(0usize..4)), min_payments..4);
+    (invoices, payments)
+}
+
+fn build_case(invoices: &[(u32, u32, u64)], payments: &[(u32, u64, Option<usize>)]) -> Case {
+    let base = day("2023-01-01");
+    let at = |n: u32| base + chrono::Days::new(u64::from(n));
+    let mut body = String::from("invoices:\n");
+    for (i, (date, term, cents)) in invoices.iter().enumerate() {
+        body.push_str(&format!(
+            "  - {{number: F{i}, date: {}, due: {}, amount: {}}}\n",
+            at(*date),
+            at(date + term),
+            Decimal::new(*cents as i64, 2)
+        ));
+    }
+    if !payments.is_empty() {
+        body.push_str("payments:\n");
+        for (date, cents, inv) in payments {
+            let named = inv.filter(|i| *i < invoices.len()).map(|i| format!(", invoice: F{i}")).unwrap_or_default();
+            body.push_str(&format!("  - {{date: {}, amount: {}{named}}}\n", at(*date), Decimal::new(*cents as i64, 2)));
+        }
+    }
+    case("professionnel", &body)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn totals_are_sums_of_printed_lines((invoices, payments) in arb_case(0), split in prop::bool::ANY, cgv in prop::option::of(500u32..2000)) {
+        let c = build_case(&invoices, &payments);
+        let t = terms(cgv.map(|r| Decimal::new(i64::from(r), 2).to_string()).as_deref(), if split { RateSplit::Semester } else { RateSplit::Fixed });
+        let s = owed(&c, &t, "2026-06-30");
+        for i in &s.invoices {
+            prop_assert_eq!(i.penalties, i.lines.iter().map(|l| l.amount).sum::<Decimal>());
+            for l in &i.lines {
+                prop_assert_eq!(l.amount, l.amount.round_dp(2));
+            }
+        }
+        prop_assert_eq!(s.penalties, s.invoices.iter().map(|i| i.penalties).sum::<Decimal>());
+        prop_assert_eq!(s.principal, s.invoices.iter().map(|i| i.outstanding).sum::<Decimal>());
+        prop_assert_eq!(s.indemnities, Decimal::from(40 * s.invoices.iter().filter(|i| !i.indemnity.is_zero()).count() as i64));
+        prop_assert_eq!(s.total, s.principal + s.penalties + s.indemnities);
+    }
+
+    #[test]
+    fn paying_more_never_raises_the_penalty((invoices, payments) in arb_case(1), extra in 1u64..100_000, which in 0usize..4) {
+        let t = terms(None, RateSplit::Semester);
+        let before = owed(&build_case(&invoices, &payments), &t, "2026-06-30");
+        let mut more = payments.clone();
+        let k = which % more.len();
+        more[k].1 += extra;
+        let after = owed(&build_case(&invoices, &more), &t, "2026-06-30");
+        prop_assert!(after.penalties <= before.penalties, "{} > {}", after.penalties, before.penalties);
+        prop_assert!(after.principal <= before.principal);
+    }
+
+    #[test]
+    fn a_new_payment_never_raises_the_penalty_beyond_a_cent_of_rounding_per_invoice(
+        (invoices, payments) in arb_case(0), date in 0u32..900, cents in 1u64..100_000
+    ) {
+        // A new payment date splits a line in two; each half is rounded on its own
+        // (SPEC §3.4), which may add at most one cent per invoice it touches.
+        let t = terms(None, RateSplit::Semester);
+        let before = owed(&build_case(&invoices, &payments), &t, "2026-06-30");
+        let mut more = payments.clone();
+        more.push((date, cents, None));
+        let after = owed(&build_case(&invoices, &more), &t, "2026-06-30");
+        let slack = Decimal::new(invoices.len() as i64, 2);
+        prop_assert!(after.penalties <= before.penalties + slack, "{} > {} + {}", after.penalties, before.penalties, slack);
+    }
+}
