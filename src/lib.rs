@@ -7,6 +7,7 @@
 //! [`pack`] (files and manifest). `main.rs` is only the command line.
 
 pub mod case;
+pub mod check;
 pub mod escalation;
 pub mod explain;
 pub mod law;
@@ -57,12 +58,21 @@ impl Session {
     /// Loads the creditor config, the template folder and the rate table
     /// (`rates`: a CSV laid out like data/rates.csv; `None`: the table built
     /// into relance).
-    pub fn open(config_path: &Path, templates_dir: &Path, rates: Option<&Path>) -> Result<Session, SetupError> {
+    /// `templates_dir`: `None` for the templates built into relance.
+    pub fn open(config_path: &Path, templates_dir: Option<&Path>, rates: Option<&Path>) -> Result<Session, SetupError> {
         if !config_path.is_file() {
             return Err(SetupError::NoConfig { path: config_path.to_path_buf() });
         }
         let config = case::load_config(config_path)?;
-        let templates = TemplateSet::load(templates_dir)?;
+        Session::with_config(config, config_path, templates_dir, rates)
+    }
+
+    /// Like [`Session::open`] with a config already loaded.
+    pub fn with_config(config: Config, config_path: &Path, templates_dir: Option<&Path>, rates: Option<&Path>) -> Result<Session, SetupError> {
+        let templates = match templates_dir {
+            Some(dir) => TemplateSet::load(dir)?,
+            None => TemplateSet::builtin(),
+        };
         let renderer = Renderer::new(&templates);
         let fonts = Fonts::load(&templates);
         let rates = match rates {

@@ -29,7 +29,7 @@ struct Common {
     /// Creditor config; defaults to relance.yaml in the cases folder.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Template folder; defaults to the letter-templates/ shipped with relance.
+    /// Template folder; defaults to the templates built into relance.
     #[arg(long)]
     templates: Option<PathBuf>,
     /// Rate table to use instead of the one built in (same layout as data/rates.csv).
@@ -57,6 +57,28 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Check that every level's template carries its mandatory mentions.
+    Check {
+        /// Template folder to check; defaults to the templates built into relance.
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// Cases to render the templates with; defaults to the examples built into relance.
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// Creditor config for those cases; defaults to CASES/relance.yaml, or the built-in example.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Date the letters are rendered at (YYYY-MM-DD); defaults to today.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Create a starter folder: relance.yaml, an example case, a copy of the templates.
+    Init {
+        /// Folder to create (must not hold those files already).
+        dir: PathBuf,
+    },
     /// Print the décompte of a case (or of every case in a folder).
     Explain {
         #[command(flatten)]
@@ -81,16 +103,10 @@ fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s).ok_or_else(|| format!("\"{s}\" is not a level; expected amicale, formelle, avertissement or mise-en-demeure"))
 }
 
-/// The templates shipped beside the binary's sources, unless overridden.
-fn default_templates() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("letter-templates")
-}
-
 fn open(common: &Common) -> Result<(Session, NaiveDate), ExitCode> {
     let config = common.config.clone().unwrap_or_else(|| default_config_path(&common.cases));
-    let templates = common.templates.clone().unwrap_or_else(default_templates);
     let date = common.date.unwrap_or_else(|| chrono::Local::now().date_naive());
-    match Session::open(&config, &templates, common.rates.as_deref()) {
+    match Session::open(&config, common.templates.as_deref(), common.rates.as_deref()) {
         Ok(s) => Ok((s, date)),
         Err(e) => {
             eprintln!("error: {e}");
@@ -129,6 +145,8 @@ fn main() -> ExitCode {
             }
         }
         Command::Explain { common, format } => explain(common, format),
+        Command::Check { templates, cases, config, date, format } => check(templates, cases, config, date, format),
+        Command::Init { dir } => init(&dir),
         Command::Plan { common, format } => {
             let (session, date) = match open(&common) {
                 Ok(x) => x,
@@ -193,6 +211,90 @@ fn explain(common: Common, format: Format) -> ExitCode {
         println!("{}", serde_json::to_string_pretty(&json).expect("statements serialize"));
     }
     if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn check(templates: Option<PathBuf>, cases: Option<PathBuf>, config: Option<PathBuf>, date: Option<NaiveDate>, format: Format) -> ExitCode {
+    let date = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let setup = (|| -> Result<_, String> {
+        let (config, config_path) = match (&config, &cases) {
+            (Some(path), _) => (relance::case::load_config(path).map_err(|e| e.to_string())?, path.clone()),
+            (None, Some(dir)) => {
+                let path = default_config_path(dir);
+                (relance::case::load_config(&path).map_err(|e| e.to_string())?, path)
+            }
+            (None, None) => {
+                let path = PathBuf::from("fixtures/cases/relance.yaml");
+                (relance::case::parse_config(&path, relance::check::BUILTIN_CONFIG).map_err(|e| e.to_string())?, path)
+            }
+        };
+        let session = Session::with_config(config, &config_path, templates.as_deref(), None).map_err(|e| e.to_string())?;
+        let (loaded, errors) = match &cases {
+            Some(dir) => relance::load_cases(dir, &config_path),
+            None => relance::check::builtin_cases(),
+        };
+        if let Some(e) = errors.first() {
+            return Err(e.to_string());
+        }
+        Ok((session, loaded))
+    })();
+    let (session, loaded) = match setup {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let findings = match relance::check::check(&session, &loaded, date) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&findings).expect("findings serialize")),
+        Format::Table => {
+            for f in &findings {
+                println!("{f}");
+            }
+            eprintln!(
+                "{} missing mention(s) in {} ({} example case(s), rendered at {date})",
+                findings.len(),
+                session.templates.root.display(),
+                loaded.len()
+            );
+        }
+    }
+    if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn init(dir: &std::path::Path) -> ExitCode {
+    let result = (|| -> std::io::Result<()> {
+        let config = dir.join("relance.yaml");
+        let example = dir.join("cases/DUPONT-001.yaml");
+        for p in [&config, &example] {
+            if p.exists() {
+                return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{} already exists", p.display())));
+            }
+        }
+        relance::render::TemplateSet::builtin().write_to(&dir.join("letter-templates"))?;
+        relance::pack::write_atomic(&config, relance::check::BUILTIN_CONFIG.as_bytes())?;
+        relance::pack::write_atomic(&example, relance::check::EXAMPLE_CASE.as_bytes())?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => {
+            eprintln!(
+                "created {0}/relance.yaml, {0}/cases/DUPONT-001.yaml and {0}/letter-templates/\nnext: relance build {0}/cases --config {0}/relance.yaml --templates {0}/letter-templates --out out\n      relance check --templates {0}/letter-templates",
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", dir.display());
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn print_table(rows: &[relance::pack::ManifestRow]) {

@@ -13,6 +13,10 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 
 use crate::case::Level;
 
+/// The templates shipped with relance, built into the binary so that it
+/// needs no files beside it.
+static BUILTIN: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/letter-templates");
+
 /// Largest file accepted in a template folder (layouts, logos).
 const MAX_TEMPLATE_FILE: u64 = 8 * 1024 * 1024;
 
@@ -55,13 +59,48 @@ impl TemplateSet {
             let bytes = std::fs::read(entry.path()).map_err(|e| io(entry.path(), &e))?;
             files.insert(key, bytes);
         }
+        TemplateSet::from_files(root, files)
+    }
+
+    /// The templates shipped with relance (`letter-templates/` at build time).
+    pub fn builtin() -> TemplateSet {
+        fn walk(dir: &include_dir::Dir<'static>, files: &mut BTreeMap<String, Vec<u8>>) {
+            for f in dir.files() {
+                let key = f.path().components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                files.insert(key, f.contents().to_vec());
+            }
+            for d in dir.dirs() {
+                walk(d, files);
+            }
+        }
+        let mut files = BTreeMap::new();
+        walk(&BUILTIN, &mut files);
+        TemplateSet::from_files(Path::new("letter-templates"), files).expect("shipped templates are complete")
+    }
+
+    fn from_files(root: &Path, files: BTreeMap<String, Vec<u8>>) -> Result<TemplateSet, RenderError> {
         for level in Level::ALL {
             let name = template_name(level);
             if !files.contains_key(&name) {
-                return Err(io(&root.join(&name), &format!("missing: the {level} template is required")));
+                return Err(RenderError::Io {
+                    path: root.join(&name),
+                    message: format!("missing: the {level} template is required"),
+                });
             }
         }
         Ok(TemplateSet { root: root.to_path_buf(), files: Arc::new(files) })
+    }
+
+    /// Writes the set into `dir` (for `relance init`), refusing to overwrite.
+    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
+        for (name, bytes) in self.files.iter() {
+            let path = dir.join(name);
+            if path.exists() {
+                return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{} already exists", path.display())));
+            }
+            crate::pack::write_atomic(&path, bytes)?;
+        }
+        Ok(())
     }
 
     pub fn text(&self, name: &str) -> Option<&str> {

@@ -124,7 +124,7 @@ fn saphyr_message(err: &serde_saphyr::Error) -> String {
 
 /// Parses one YAML document into `T`, with the field path and place of the
 /// first error.
-fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, InputError> {
+pub(crate) fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, InputError> {
     LAST_PATH.with(|p| p.borrow_mut().take());
     match serde_saphyr::from_str_with_options::<Tracked<T>>(text, yaml_options()) {
         Ok(Tracked(v)) => Ok(v),

@@ -13,6 +13,7 @@ mod scalar;
 use serde::{Deserialize, Serialize};
 
 pub use ids::{Bic, Iban, Siren};
+pub(crate) use load::parse_yaml;
 pub use load::{InputError, LoadedCase, load_cases, load_config, parse_case, parse_config};
 pub use scalar::{Amount, CaseId, Date, Percent, Text};
 
