@@ -623,7 +623,7 @@ pub fn check_rendered(session: &Session, req: &Requirements, cases: &[LoadedCase
             let Decision::Send { channel, deadline, .. } = &decision else { unreachable!() };
             let ctx = crate::letter::context(case, &session.config, &owed, level, *channel, date, *deadline, deadline_days as u32);
             let ctx_json = serde_json::to_value(&ctx).expect("context serializes");
-            let text = match build_letter(session, &mut world, case, &owed, &decision, date) {
+            let text = match build_letter(session, &mut world, case, &owed, &decision, date, false) {
                 Ok(Some(built)) => match pdf_extract::extract_text_from_mem(&built.pdf) {
                     Ok(t) => fold(&t),
                     Err(e) => {
@@ -724,3 +724,6 @@ pub const BUILTIN_CONFIG: &str = include_str!("../fixtures/cases/relance.yaml");
 
 /// The example case written by `relance init`.
 pub const EXAMPLE_CASE: &str = include_str!("../fixtures/cases/dupont.yaml");
+
+/// The invoice copy the example case attaches.
+pub const EXAMPLE_INVOICE: &[u8] = include_bytes!("../fixtures/cases/invoices/F-2026-0042.pdf");

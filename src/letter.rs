@@ -42,6 +42,8 @@ pub struct LetterContext {
     pub previous: Vec<PreviousLetter>,
     pub last_previous: Option<PreviousLetter>,
     pub oldest_due: String,
+    /// File names of the invoice copies sent with the letter (e-mail).
+    pub copies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -245,5 +247,6 @@ pub fn context(
         previous,
         last_previous,
         oldest_due,
+        copies: Vec::new(),
     }
 }

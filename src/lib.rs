@@ -14,6 +14,7 @@ pub mod law;
 pub mod letter;
 pub mod money;
 pub mod pack;
+pub mod run;
 pub mod render;
 pub mod typeset;
 
@@ -26,7 +27,7 @@ use minijinja::Value;
 use case::{Config, InputError, Level, LoadedCase};
 use escalation::Decision;
 use law::{RateTable, Statement};
-use pack::{Manifest, ManifestRow, Status};
+use pack::{ManifestRow, Status};
 use render::{Renderer, TemplateSet};
 use typeset::{Fonts, LetterWorld};
 
@@ -134,7 +135,13 @@ pub struct BuiltLetter {
     pub markup: String,
 }
 
-/// Renders and typesets the letter for a planned case.
+/// The "PROJET" watermark of drafts, set before the template's own markup
+/// so that it covers every page.
+const DRAFT_WATERMARK: &str = "#set page(foreground: place(center + horizon, rotate(-40deg, text(size: 120pt, weight: \"bold\", fill: rgb(200, 30, 30, 55))[PROJET])))\n";
+
+/// Renders and typesets the letter for a planned case: PDF/A-3b with the
+/// case, the décompte and the decision attached as JSON.
+#[allow(clippy::too_many_arguments)]
 pub fn build_letter(
     session: &Session,
     world: &mut LetterWorld,
@@ -142,78 +149,50 @@ pub fn build_letter(
     owed: &Statement,
     decision: &Decision,
     date: NaiveDate,
+    draft: bool,
 ) -> Result<Option<BuiltLetter>, String> {
     let Decision::Send { level, channel, deadline, deadline_days, .. } = decision else {
         return Ok(None);
     };
     let ctx = letter::context(case, &session.config, owed, *level, *channel, date, *deadline, *deadline_days);
-    let markup = session
+    let rendered = session
         .renderer
         .render(*level, &Value::from_serialize(&ctx))
         .map_err(|e| e.to_string())?;
-    let ident = format!("relance/{}/{}/{}", case.id, level, date);
-    let (pdf, pages) = world.compile_pdf(markup.clone(), date, &ident).map_err(|e| e.to_string())?;
+    let data = serde_json::to_vec_pretty(&serde_json::json!({
+        "generator": format!("relance {}", env!("CARGO_PKG_VERSION")),
+        "date": date,
+        "draft": draft,
+        "case": case,
+        "statement": owed,
+        "decision": decision,
+    }))
+    .expect("case data serializes");
+    let mut markup = String::new();
+    if draft {
+        markup.push_str(DRAFT_WATERMARK);
+    }
+    markup.push_str(&rendered);
+    let description = format!("Dossier {} : données, décompte au {} et décision ({}), calculés par relance", case.id, date, level);
+    markup.push_str(&format!(
+        "\n#pdf.attach(\"relance-{id}.json\", read(\"/{dir}case.json\", encoding: none), relationship: \"data\", mime-type: \"application/json\", description: {desc})\n",
+        id = case.id,
+        dir = typeset::DATA_DIR,
+        desc = render::typst_string(&description),
+    ));
+    let export = typeset::Export {
+        date,
+        ident: format!("relance/{}/{}/{}", case.id, level, date),
+        archival: true,
+        data: vec![("case.json".to_string(), data)],
+    };
+    let (pdf, pages) = world.compile_pdf(markup.clone(), export).map_err(|e| e.to_string())?;
     Ok(Some(BuiltLetter { pdf, pages, markup }))
 }
 
 /// The file name of a letter: `<id>-<level>.pdf`.
 pub fn letter_file_name(id: &str, level: Level) -> String {
     format!("{id}-{}.pdf", level.as_str())
-}
-
-/// The outcome of `relance build`.
-pub struct BuildReport {
-    pub manifest: Manifest,
-    pub letters: usize,
-    pub failed: usize,
-}
-
-/// `relance build`: one PDF per due case, then the manifest. A failing case
-/// is recorded and skipped; the others are still built.
-pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, forced: Option<Level>) -> std::io::Result<BuildReport> {
-    let (loaded, errors) = load_cases(cases, &session.config_path);
-    let mut rows: Vec<ManifestRow> = errors.iter().map(|e| ManifestRow::for_error(e, None)).collect();
-    let mut all_errors = errors;
-    let mut world = session.world();
-    let mut letters = 0;
-    for l in loaded {
-        let planned = plan_case(session, l, date, forced);
-        let case = &planned.loaded.case;
-        let mut row = base_row(&planned);
-        match &planned.outcome {
-            Err(msg) => {
-                let err = InputError::new(&planned.loaded.path, msg.clone());
-                row.status = Status::Error;
-                row.error = msg.clone();
-                all_errors.push(err);
-            }
-            Ok((owed, decision)) => match build_letter(session, &mut world, case, owed, decision, date) {
-                Ok(None) => {}
-                Ok(Some(built)) => {
-                    let Decision::Send { level, .. } = decision else { unreachable!() };
-                    let name = letter_file_name(&case.id.0, *level);
-                    let path = out.join("letters").join(&name);
-                    pack::write_atomic(&path, &built.pdf)?;
-                    row.pages = built.pages.to_string();
-                    row.file = format!("letters/{name}");
-                    row.sha256 = pack::sha256_hex(&built.pdf);
-                    letters += 1;
-                }
-                Err(msg) => {
-                    let msg = format!("{}: {msg}", planned.loaded.path.display());
-                    all_errors.push(InputError::new(&planned.loaded.path, msg.clone()));
-                    row.status = Status::Error;
-                    row.error = msg;
-                }
-            },
-        }
-        rows.push(row);
-    }
-    let failed = rows.iter().filter(|r| r.status == Status::Error).count();
-    let manifest = Manifest { date: date.to_string(), rows, errors: all_errors };
-    std::fs::create_dir_all(out)?;
-    manifest.write(out)?;
-    Ok(BuildReport { manifest, letters, failed })
 }
 
 /// An amount for the manifest: always two decimals, dot separator.
@@ -240,6 +219,9 @@ pub fn base_row(planned: &Planned) -> ManifestRow {
         pages: String::new(),
         file: String::new(),
         sha256: String::new(),
+        draft: String::new(),
+        copies: String::new(),
+        email: String::new(),
         warnings: String::new(),
         error: String::new(),
     };

@@ -49,6 +49,12 @@ enum Command {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Mark every letter "PROJET" (for a lawyer's review); the manifest says so.
+        #[arg(long)]
+        draft: bool,
+        /// Build only the cases whose id hashes to K of N (0 ≤ K < N).
+        #[arg(long, value_parser = relance::run::Shard::parse, value_name = "K/N")]
+        shard: Option<relance::run::Shard>,
     },
     /// Show what `build` would send, without writing anything.
     Plan {
@@ -118,12 +124,13 @@ fn open(common: &Common) -> Result<(Session, NaiveDate), ExitCode> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { common, out } => {
+        Command::Build { common, out, draft, shard } => {
             let (session, date) = match open(&common) {
                 Ok(x) => x,
                 Err(code) => return code,
             };
-            match relance::build(&session, &common.cases, &out, date, common.level) {
+            let options = relance::run::BuildOptions { forced: common.level, draft, shard };
+            match relance::run::build(&session, &common.cases, &out, date, &options) {
                 Ok(report) => {
                     for e in &report.manifest.errors {
                         eprintln!("error: {e}");
@@ -280,6 +287,7 @@ fn init(dir: &std::path::Path) -> ExitCode {
         relance::render::TemplateSet::builtin().write_to(&dir.join("letter-templates"))?;
         relance::pack::write_atomic(&config, relance::check::BUILTIN_CONFIG.as_bytes())?;
         relance::pack::write_atomic(&example, relance::check::EXAMPLE_CASE.as_bytes())?;
+        relance::pack::write_atomic(&dir.join("cases/invoices/F-2026-0042.pdf"), relance::check::EXAMPLE_INVOICE)?;
         Ok(())
     })();
     match result {

@@ -171,7 +171,10 @@ impl Renderer {
             }
         });
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| AutoEscape::Custom("typst"));
+        // Typst escaping for Typst templates; plain text (e-mail bodies) as is.
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".typ.j2") || name.ends_with(".typ") { AutoEscape::Custom("typst") } else { AutoEscape::None }
+        });
         env.set_formatter(|out, state, value| {
             if value.is_safe() || !matches!(state.auto_escape(), AutoEscape::Custom("typst")) {
                 return minijinja::escape_formatter(out, state, value);
@@ -191,6 +194,12 @@ impl Renderer {
     pub fn render(&self, level: Level, context: &Value) -> Result<String, RenderError> {
         let name = template_name(level);
         let template = self.env.get_template(&name).map_err(|e| RenderError::Template(describe(&e)))?;
+        template.render(context).map_err(|e| RenderError::Template(describe(&e)))
+    }
+
+    /// Renders a plain-text template (no Typst escaping), e.g. `email.txt.j2`.
+    pub fn render_text(&self, name: &str, context: &Value) -> Result<String, RenderError> {
+        let template = self.env.get_template(name).map_err(|e| RenderError::Template(describe(&e)))?;
         template.render(context).map_err(|e| RenderError::Template(describe(&e)))
     }
 

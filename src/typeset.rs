@@ -18,7 +18,7 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
-use typst_pdf::{PdfOptions, Timestamp};
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::render::TemplateSet;
 
@@ -66,6 +66,27 @@ pub struct LetterWorld {
     sources: HashMap<FileId, Source>,
     main: Source,
     today: NaiveDate,
+    /// Files of the current document that do not come from the template
+    /// folder (case data, invoice copies, letters of a pack), served under
+    /// `/__data__/`; replaced for every document.
+    data: HashMap<String, Bytes>,
+}
+
+/// Prefix of the virtual folder holding a document's own data files.
+pub const DATA_DIR: &str = "__data__/";
+
+/// How a document is exported.
+#[derive(Debug, Clone)]
+pub struct Export {
+    /// The run date: PDF creation date and `datetime.today()`, so that a
+    /// rebuild gives the same bytes.
+    pub date: NaiveDate,
+    /// A stable document identifier (case id and level, or pack name).
+    pub ident: String,
+    /// PDF/A-3b, for letters kept in archives.
+    pub archival: bool,
+    /// Files served under `/__data__/NAME`.
+    pub data: Vec<(String, Vec<u8>)>,
 }
 
 /// A letter that failed to typeset, with the place in the rendered markup.
@@ -84,29 +105,42 @@ impl LetterWorld {
                 Some((id, Source::new(id, String::from_utf8(bytes.clone()).ok()?)))
             })
             .collect();
-        LetterWorld { fonts, templates, sources, main: Source::new(main_id(), String::new()), today: NaiveDate::MIN }
+        LetterWorld {
+            fonts,
+            templates,
+            sources,
+            main: Source::new(main_id(), String::new()),
+            today: NaiveDate::MIN,
+            data: HashMap::new(),
+        }
     }
 
-    /// Typesets `markup` to PDF. `date` is the run date: it is the PDF's
-    /// creation date and `datetime.today()`, so a rebuild gives the same
-    /// bytes. `ident` is a stable document identifier (the case id and level).
-    pub fn compile_pdf(&mut self, markup: String, date: NaiveDate, ident: &str) -> Result<(Vec<u8>, usize), TypesetError> {
+    /// Typesets `markup` to PDF; returns the bytes and the page count.
+    pub fn compile_pdf(&mut self, markup: String, export: Export) -> Result<(Vec<u8>, usize), TypesetError> {
         self.main.replace(&markup);
-        self.today = date;
-        let result = self.compile_inner(date, ident);
+        self.today = export.date;
+        self.data = export.data.into_iter().map(|(k, v)| (k, Bytes::new(v))).collect();
+        let result = self.compile_inner(&export.ident, export.date, export.archival);
+        self.data.clear();
         // Keep memory bounded across thousands of letters, failed ones too.
         typst::comemo::evict(10);
         result
     }
 
-    fn compile_inner(&self, date: NaiveDate, ident: &str) -> Result<(Vec<u8>, usize), TypesetError> {
+    fn compile_inner(&self, ident: &str, date: NaiveDate, archival: bool) -> Result<(Vec<u8>, usize), TypesetError> {
         let warned = typst::compile::<PagedDocument>(self);
         let document = warned.output.map_err(|errs| TypesetError(self.describe(&errs)))?;
         let datetime = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8).expect("valid date");
+        let standards = if archival {
+            PdfStandards::new(&[PdfStandard::A_3b]).map_err(|e| TypesetError(e.message().to_string()))?
+        } else {
+            PdfStandards::default()
+        };
         let options = PdfOptions {
             ident: Smart::Custom(ident.to_string()),
             timestamp: Some(Timestamp::new_utc(datetime)),
             creator: Smart::Custom(Some(format!("relance {}", env!("CARGO_PKG_VERSION")))),
+            standards,
             ..PdfOptions::default()
         };
         let pages = document.pages().len();
@@ -144,6 +178,14 @@ impl LetterWorld {
         let path = id.get().vpath().get_without_slash();
         self.templates.files.get(path).ok_or_else(|| FileError::NotFound(path.into()))
     }
+
+    fn data_file(&self, id: FileId) -> Option<Bytes> {
+        if !matches!(id.get().root(), VirtualRoot::Project) {
+            return None;
+        }
+        let path = id.get().vpath().get_without_slash();
+        self.data.get(path.strip_prefix(DATA_DIR)?).cloned()
+    }
 }
 
 impl World for LetterWorld {
@@ -174,6 +216,9 @@ impl World for LetterWorld {
     fn file(&self, id: FileId) -> FileResult<Bytes> {
         if id == main_id() {
             return Ok(Bytes::from_string(self.main.text().to_string()));
+        }
+        if let Some(bytes) = self.data_file(id) {
+            return Ok(bytes);
         }
         self.template_file(id).map(|b| Bytes::new(b.clone()))
     }

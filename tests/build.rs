@@ -288,16 +288,7 @@ fn a_bad_case_is_reported_with_file_line_and_field_while_others_build() {
 fn a_letter_that_fails_to_typeset_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
-    for entry in walkdir::WalkDir::new(root().join("letter-templates")) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(root().join("letter-templates")).unwrap();
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(templates.join(rel)).unwrap();
-        } else {
-            std::fs::copy(entry.path(), templates.join(rel)).unwrap();
-        }
-    }
+    copy_tree(&root().join("letter-templates"), &templates);
     // A customised formelle template with a Typst error.
     let f = templates.join("formelle.typ.j2");
     let text = std::fs::read_to_string(&f).unwrap().replace("{% block body %}", "{% block body %}#unknown-function()");

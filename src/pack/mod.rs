@@ -10,6 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::case::InputError;
 
+pub mod email;
+pub mod print;
+
 /// Writes `bytes` to `path` atomically: temporary file in the same folder,
 /// flushed to disk, then renamed over the destination.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -17,6 +20,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".relance-").suffix(".tmp").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    // Temporary files are private (0600); outputs are for the back office.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -57,6 +66,12 @@ pub struct ManifestRow {
     pub pages: String,
     pub file: String,
     pub sha256: String,
+    /// "oui" for a draft (PROJET watermark), for review, not for sending.
+    pub draft: String,
+    /// Invoice copies sent with the letter (pack or e-mail).
+    pub copies: String,
+    /// The .eml written for the e-mail channel.
+    pub email: String,
     /// Legal warnings of the computation (floor raised, prescription…).
     pub warnings: String,
     pub error: String,
@@ -80,18 +95,36 @@ impl ManifestRow {
             pages: String::new(),
             file: String::new(),
             sha256: String::new(),
+            draft: String::new(),
+            copies: String::new(),
+            email: String::new(),
             warnings: String::new(),
             error: err.to_string(),
         }
     }
 }
 
-/// The manifest of a run, written as CSV and JSON.
+/// A print pack and the letters in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackInfo {
+    pub file: String,
+    pub channel: String,
+    pub pages: usize,
+    pub sha256: String,
+    pub letters: Vec<print::Placement>,
+}
+
+/// The manifest of a run, written as CSV (the rows) and JSON (everything).
+/// Rows are sorted by source file then id, so that the manifests of the
+/// shards of a run, put together, equal the manifest of the whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
     pub date: String,
+    /// `K/N` when the run built one shard.
+    pub shard: Option<String>,
     pub rows: Vec<ManifestRow>,
     pub errors: Vec<InputError>,
+    pub packs: Vec<PackInfo>,
 }
 
 impl Manifest {
@@ -147,7 +180,7 @@ mod tests {
     fn csv_defuses_spreadsheet_formulas() {
         let mut row = ManifestRow::for_error(&InputError::new(Path::new("x.yaml"), "boom"), None);
         row.debtor = "=HYPERLINK(\"http://evil\")".into();
-        let m = Manifest { date: "2026-11-22".into(), rows: vec![row], errors: vec![] };
+        let m = Manifest { date: "2026-11-22".into(), shard: None, rows: vec![row], errors: vec![], packs: vec![] };
         let csv = String::from_utf8(m.to_csv()).unwrap();
         assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{csv}");
         let json = String::from_utf8(m.to_json()).unwrap();

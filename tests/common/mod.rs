@@ -72,11 +72,21 @@ pub fn assert_has(text: &str, needles: &[&str]) {
     }
 }
 
-/// Copies the fixture cases into a fresh temporary folder.
+/// Copies the fixture cases (and their invoice copies) into `dir`.
 pub fn copy_fixtures(dir: &Path) {
-    for entry in std::fs::read_dir(fixtures()).unwrap() {
+    copy_tree(&fixtures(), dir);
+}
+
+/// Copies a folder recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
     }
 }
 

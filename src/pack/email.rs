@@ -1,0 +1,95 @@
+//! Letters sent by e-mail: one `.eml` per case, ready for any mail client or
+//! relay, with the letter PDF and the invoice copies attached.
+//!
+//! Deterministic like the PDFs: the Date header is the run date, and the
+//! Message-ID and MIME boundary are derived from the case, level and date.
+
+use chrono::{NaiveDate, NaiveTime};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::mime::{BodyPart, MimePart};
+
+use super::print::Document;
+
+/// What an e-mail carries.
+pub struct Email<'a> {
+    pub from_name: &'a str,
+    pub from: &'a str,
+    pub to_name: &'a str,
+    pub to: &'a str,
+    pub subject: String,
+    pub body: String,
+    pub date: NaiveDate,
+    /// Case id and level: make the Message-ID and boundary.
+    pub key: String,
+    pub attachments: Vec<&'a Document>,
+}
+
+/// The subject SPEC §6 asks for: "Facture impayée n° …".
+pub fn subject(numbers: &[&str]) -> String {
+    if numbers.len() > 1 {
+        format!("Factures impayées n° {}", numbers.join(", "))
+    } else {
+        format!("Facture impayée n° {}", numbers.join(", "))
+    }
+}
+
+/// Serializes the message (CRLF line ends, base64 attachments).
+pub fn build(email: &Email) -> Vec<u8> {
+    let hash = super::sha256_hex(format!("{}/{}", email.key, email.date).as_bytes());
+    let domain = email.from.rsplit_once('@').map(|(_, d)| d).unwrap_or("relance.invalid");
+    // 09:00 UTC on the run date: a fixed hour keeps the file reproducible.
+    let timestamp = email.date.and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("valid time")).and_utc().timestamp();
+    let mut parts = vec![MimePart::new("text/plain", BodyPart::Text(email.body.clone().into()))];
+    for doc in &email.attachments {
+        parts.push(MimePart::new("application/pdf", BodyPart::Binary(doc.bytes.clone().into())).attachment(doc.name.clone()));
+    }
+    let body = MimePart::new(
+        ContentType::new("multipart/mixed").attribute("boundary", format!("relance-{}", &hash[..24])),
+        BodyPart::Multipart(parts),
+    );
+    MessageBuilder::new()
+        .from(Address::new_address(Some(email.from_name.to_string()), email.from.to_string()))
+        .to(Address::new_address(Some(email.to_name.to_string()), email.to.to_string()))
+        .subject(email.subject.clone())
+        .date(timestamp)
+        .message_id(format!("relance.{}@{domain}", &hash[..32]))
+        .body(body)
+        .write_to_vec()
+        .expect("writing into memory cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_input_same_bytes() {
+        let doc = Document { name: "A-amicale.pdf".into(), bytes: b"%PDF-1.7 test".to_vec(), pages: 1 };
+        let email = || Email {
+            from_name: "Atelier Martin SAS",
+            from: "compta@atelier-martin.example",
+            to_name: "Dupont & Fils",
+            to: "compta@dupont.example",
+            subject: subject(&["F-1"]),
+            body: "Madame, Monsieur,\n".into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+            key: "A/amicale".into(),
+            attachments: vec![&doc],
+        };
+        let a = build(&email());
+        assert_eq!(a, build(&email()));
+        let text = String::from_utf8_lossy(&a);
+        assert!(text.contains("Date: Sun, 22 Nov 2026 09:00:00 +0000"), "{text}");
+        assert!(text.contains("Content-Type: application/pdf"), "{text}");
+        assert!(text.contains("filename=\"A-amicale.pdf\""), "{text}");
+        assert!(text.contains("@atelier-martin.example>"), "{text}");
+    }
+
+    #[test]
+    fn subjects() {
+        assert_eq!(subject(&["F-1"]), "Facture impayée n° F-1");
+        assert_eq!(subject(&["F-1", "F-2"]), "Factures impayées n° F-1, F-2");
+    }
+}

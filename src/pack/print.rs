@@ -1,0 +1,192 @@
+//! Print packs (one PDF per postal channel, ready for a duplex printer) and
+//! the LRAR deposit list.
+//!
+//! A pack is itself a Typst document whose pages are the pages of the
+//! letters and of the invoice copies, embedded as vector PDF images: nothing
+//! is rasterised and the fonts of the letters stay embedded.
+
+use serde::Serialize;
+
+use crate::render::escape_typst;
+use crate::typeset::DATA_DIR;
+
+/// A PDF file to put in a pack, with its page count.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub pages: usize,
+}
+
+/// One letter of a pack and what follows it.
+#[derive(Debug, Clone)]
+pub struct PackItem {
+    pub id: String,
+    pub postal_code: String,
+    pub letter: Document,
+    /// Copies of the invoices, printed after the letter.
+    pub copies: Vec<Document>,
+    /// For the deposit list.
+    pub recipient: String,
+    pub address: String,
+    pub reference: String,
+}
+
+/// Where a letter landed in a pack (1-based, inclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    pub id: String,
+    pub first_page: usize,
+    /// Last page including copies and the blank verso, if any.
+    pub last_page: usize,
+    pub blank_verso: bool,
+}
+
+/// Counts the pages of a PDF (for invoice copies supplied by the user).
+pub fn page_count(bytes: &[u8]) -> Result<usize, String> {
+    let doc = lopdf::Document::load_mem(bytes).map_err(|e| format!("not a readable PDF ({e})"))?;
+    match doc.get_pages().len() {
+        0 => Err("a PDF without pages".to_string()),
+        n => Ok(n),
+    }
+}
+
+/// Orders a pack: by postal code, then id (SPEC §6).
+pub fn sort_items(items: &mut [PackItem]) {
+    items.sort_by(|a, b| a.postal_code.cmp(&b.postal_code).then_with(|| a.id.cmp(&b.id)));
+}
+
+/// The Typst markup of a pack, the data files it reads and where each
+/// letter starts. Each letter starts on an odd page: a blank page is added
+/// after any letter (with its copies) that ends on an odd page.
+pub fn pack_markup(items: &[PackItem]) -> (String, Vec<(String, Vec<u8>)>, Vec<Placement>) {
+    let mut markup = String::from("#set document(title: \"Pli de relances\")\n#set page(paper: \"a4\", margin: 0pt)\n");
+    let mut data = Vec::new();
+    let mut placements = Vec::new();
+    let mut page = 0usize;
+    let mut first = true;
+    let emit = |markup: &mut String, content: String, first: &mut bool| {
+        if !*first {
+            markup.push_str("#pagebreak()\n");
+        }
+        *first = false;
+        markup.push_str(&content);
+        markup.push('\n');
+    };
+    for item in items {
+        let start = page + 1;
+        for doc in std::iter::once(&item.letter).chain(item.copies.iter()) {
+            let key = format!("{}.pdf", data.len());
+            for p in 1..=doc.pages {
+                emit(
+                    &mut markup,
+                    format!("#image(\"/{DATA_DIR}{key}\", page: {p}, width: 100%, height: 100%, fit: \"contain\")"),
+                    &mut first,
+                );
+                page += 1;
+            }
+            data.push((key, doc.bytes.clone()));
+        }
+        let blank_verso = (page - start + 1) % 2 == 1;
+        if blank_verso {
+            emit(&mut markup, "#box()".to_string(), &mut first);
+            page += 1;
+        }
+        placements.push(Placement { id: item.id.clone(), first_page: start, last_page: page, blank_verso });
+    }
+    (markup, data, placements)
+}
+
+/// The liste de dépôt of registered letters, as Typst markup: one row per
+/// letter, with an empty column for the number La Poste assigns.
+pub fn deposit_markup(items: &[PackItem], sender: &str, sender_address: &str, date: &str) -> String {
+    let mut m = String::new();
+    m.push_str("#set document(title: \"Liste de dépôt des lettres recommandées\")\n");
+    m.push_str("#set page(paper: \"a4\", flipped: true, margin: 14mm, footer: context align(right, text(size: 8pt)[Page #counter(page).display() / #counter(page).final().first()]))\n");
+    m.push_str("#set text(font: \"Libertinus Serif\", size: 9.5pt, lang: \"fr\", hyphenate: false)\n");
+    m.push_str(&format!(
+        "#text(size: 14pt, weight: \"bold\")[Liste de dépôt — lettres recommandées avec accusé de réception]\n\nExpéditeur : {} — {} #h(1fr) Dépôt du {} — {} pli(s)\n\n",
+        escape_typst(sender),
+        escape_typst(sender_address),
+        escape_typst(date),
+        items.len()
+    ));
+    m.push_str("#table(columns: (auto, 1.4fr, 2.4fr, 1.2fr, auto, 1.3fr), stroke: 0.4pt + luma(150), inset: 4pt,\n");
+    m.push_str("  table.header([*N°*], [*Destinataire*], [*Adresse*], [*Référence*], [*Pages*], [*N° de recommandé*]),\n");
+    for (i, it) in items.iter().enumerate() {
+        m.push_str(&format!(
+            "  [{}], [{}], [{}], [{}], [{}], [],\n",
+            i + 1,
+            escape_typst(&it.recipient),
+            escape_typst(&it.address),
+            escape_typst(&it.reference),
+            it.letter.pages + it.copies.iter().map(|c| c.pages).sum::<usize>()
+        ));
+    }
+    m.push_str(")\n");
+    m
+}
+
+/// The deposit list as CSV (same rows).
+pub fn deposit_csv(items: &[PackItem]) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Row<'a> {
+        number: usize,
+        recipient: &'a str,
+        address: &'a str,
+        postal_code: &'a str,
+        reference: &'a str,
+        pages: usize,
+        registered_number: &'a str,
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (i, it) in items.iter().enumerate() {
+        w.serialize(Row {
+            number: i + 1,
+            recipient: &it.recipient,
+            address: &it.address,
+            postal_code: &it.postal_code,
+            reference: &it.reference,
+            pages: it.letter.pages + it.copies.iter().map(|c| c.pages).sum::<usize>(),
+            registered_number: "",
+        })
+        .expect("CSV into memory");
+    }
+    w.into_inner().expect("CSV into memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, cp: &str, pages: usize, copies: &[usize]) -> PackItem {
+        let doc = |name: &str, pages: usize| Document { name: name.into(), bytes: vec![], pages };
+        PackItem {
+            id: id.into(),
+            postal_code: cp.into(),
+            letter: doc(id, pages),
+            copies: copies.iter().map(|p| doc("copy", *p)).collect(),
+            recipient: id.into(),
+            address: String::new(),
+            reference: id.into(),
+        }
+    }
+
+    #[test]
+    fn letters_start_on_odd_pages() {
+        let mut items = vec![item("B", "69003", 1, &[1]), item("A", "69003", 1, &[]), item("C", "13001", 2, &[1])];
+        sort_items(&mut items);
+        let (_, data, placements) = pack_markup(&items);
+        let got: Vec<(String, usize, usize, bool)> =
+            placements.into_iter().map(|p| (p.id, p.first_page, p.last_page, p.blank_verso)).collect();
+        assert_eq!(
+            got,
+            [
+                ("C".to_string(), 1, 4, true),  // 2 + 1 copy = 3 pages, blank verso
+                ("A".to_string(), 5, 6, true),  // 1 page + blank
+                ("B".to_string(), 7, 8, false), // 1 + 1 copy
+            ]
+        );
+        assert_eq!(data.len(), 5);
+    }
+}
