@@ -16,8 +16,15 @@ impl Iban {
     pub fn parse(text: &str) -> Result<Iban, String> {
         let compact: String = text.split_whitespace().collect::<String>().to_ascii_uppercase();
         compact.parse::<iban::Iban>().map(Iban).map_err(|e| {
+            use iban::{ParseBaseIbanError, ParseIbanError};
+            let why = match e {
+                ParseIbanError::InvalidBaseIban { source: ParseBaseIbanError::InvalidChecksum } => "wrong check digits (mod 97)".to_string(),
+                ParseIbanError::InvalidBaseIban { source } => source.to_string(),
+                ParseIbanError::InvalidBban(_) => "the account part does not fit the country's format".to_string(),
+                ParseIbanError::UnknownCountry(_) => "unknown country code".to_string(),
+            };
             format!(
-                "\"{text}\" is not a valid IBAN ({e}); expected an IBAN with correct check digits, e.g. FR76 3000 6000 0112 3456 7890 189"
+                "\"{text}\" is not a valid IBAN ({why}); expected an IBAN with correct check digits, e.g. FR76 3000 6000 0112 3456 7890 189"
             )
         })
     }

@@ -16,6 +16,9 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// NF Z10-011: at most 6 lines of 38 characters in the address window.
 pub const ADDRESS_MAX_LINES: usize = 6;
 pub const ADDRESS_MAX_CHARS: usize = 38;
+/// One letter lists every unpaid invoice of a debtor; past this many it is no
+/// longer a letter anyone reads, and the batch should split the case.
+pub const MAX_INVOICES: usize = 1000;
 
 /// Something wrong in an input file, with its place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,11 +88,17 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Tracked<T> {
     }
 }
 
+/// Limits far above any real case file and far below what hurts: a case is
+/// a few levels deep and has no use for anchors and aliases, so an alias
+/// bomb or a 10,000-level nesting stops at once.
 fn yaml_options() -> Options {
     Options {
         budget: Some(Budget {
-            max_depth: 64,
+            max_depth: 32,
             max_documents: 1,
+            max_aliases: 200,
+            max_anchors: 200,
+            max_events: 500_000,
             ..Budget::default()
         }),
         with_snippet: false,
@@ -97,19 +106,42 @@ fn yaml_options() -> Options {
     }
 }
 
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let what = match breach {
+        B::Depth { depth } => format!("nested {depth} levels deep; a case file needs fewer than 32"),
+        B::Aliases { aliases } => format!("{aliases} aliases (*name); a case file needs none, and more than 200 look like an alias bomb"),
+        B::Anchors { anchors } => format!("{anchors} anchors (&name); a case file needs none"),
+        B::AliasAnchorRatio { aliases, anchors } => format!("{aliases} aliases for {anchors} anchors: an alias bomb"),
+        B::Events { events } => format!("{events} YAML items; far more than a case file holds"),
+        B::Documents { documents } => format!("{documents} YAML documents; a case file holds one"),
+        other => format!("{other:?}"),
+    };
+    format!("refused: the YAML is {what}")
+}
+
 fn saphyr_message(err: &serde_saphyr::Error) -> String {
     use serde_saphyr::Error as E;
     match err.without_snippet() {
-        E::Message { msg, .. } | E::HookError { msg, .. } => msg.clone(),
+        E::Message { msg, .. } | E::HookError { msg, .. } => {
+            if msg.starts_with("missing field") {
+                format!("{msg} (required here)")
+            } else if msg.starts_with("duplicate mapping key") {
+                format!("{msg}; each key may appear once")
+            } else if msg.contains("tabs disallowed") {
+                format!("{msg}; indent with spaces")
+            } else {
+                msg.clone()
+            }
+        }
         E::Eof { .. } => "unexpected end of file (the file is empty or cut short)".to_string(),
         E::Unexpected { expected, .. } => match *expected {
-            "sequence start" => "expected a list, e.g. [\"12 rue des Lilas\", \"Bâtiment B\"] or lines starting with \"- \"".to_string(),
+            "sequence start" => "expected a list: lines starting with \"- \", or [a, b]".to_string(),
             "mapping start" => "expected a mapping of keys and values (key: value)".to_string(),
+            "string scalar" => "expected a single value (text), not a list, a mapping or a tagged value".to_string(),
             other => format!("expected {other}"),
         },
-        E::Budget { breach, .. } => format!(
-            "the YAML is too large or too deeply nested to be a case file ({breach:?})"
-        ),
+        E::Budget { breach, .. } => budget_message(breach),
         E::UnknownAnchor { .. } => "an alias refers to an anchor that does not exist".to_string(),
         other => {
             // Display prefixes "line X column Y: "; the place is reported apart.
@@ -125,17 +157,23 @@ fn saphyr_message(err: &serde_saphyr::Error) -> String {
 /// Parses one YAML document into `T`, with the field path and place of the
 /// first error.
 pub(crate) fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, InputError> {
+    if let Some(line) = second_document(text) {
+        let mut e = InputError::new(file, "a second YAML document starts here; a file holds one case (or one config): put each case in its own file");
+        e.line = Some(line);
+        e.column = Some(1);
+        return Err(e);
+    }
     LAST_PATH.with(|p| p.borrow_mut().take());
     match serde_saphyr::from_str_with_options::<Tracked<T>>(text, yaml_options()) {
         Ok(Tracked(v)) => Ok(v),
         Err(err) => {
-            let field = LAST_PATH.with(|p| p.borrow_mut().take()).filter(|p| p != ".");
+            let field = LAST_PATH.with(|p| p.borrow_mut().take()).filter(|p| p != "." && p != "?");
             let mut e = InputError::new(file, saphyr_message(&err));
             // Errors raised by our own field types carry no position: find
             // the field's position from its path instead.
             // An unknown key is reported at its enclosing mapping; point at
             // the key itself.
-            let by_path = || field.as_deref().and_then(|f| locate(text, f));
+            let by_path = || field.as_deref().and_then(|f| locate(text, f).or_else(|| locate_key_text(text, f)));
             let place = if e.message.starts_with("unknown field") {
                 by_path().or_else(|| err.location().map(|loc| (loc.line(), loc.column())))
             } else {
@@ -161,8 +199,33 @@ fn read_text(file: &Path) -> Result<String, InputError> {
     }
     let bytes = std::fs::read(file).map_err(|e| InputError::new(file, format!("cannot read: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
-        InputError::new(file, format!("not UTF-8 text (invalid byte at offset {}); save the file as UTF-8", e.utf8_error().valid_up_to()))
+        let at = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let column = (at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)) as u64 + 1;
+        let mut err = InputError::new(file, "not UTF-8 text (a byte that is not UTF-8, e.g. Latin-1 or Windows-1252); save the file as UTF-8");
+        err.line = Some(line);
+        err.column = Some(column);
+        err
     })
+}
+
+/// The line of a `---` that starts a second document, if any. A `---` at
+/// column 0 always marks a document boundary in YAML (it even ends a block
+/// scalar), so a line scan is exact.
+fn second_document(text: &str) -> Option<u64> {
+    let mut content_seen = false;
+    for (i, line) in text.lines().enumerate() {
+        let is_marker = line == "---" || line.starts_with("--- ") || line.starts_with("---\t");
+        if is_marker && content_seen {
+            return Some(i as u64 + 1);
+        }
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') && !is_marker && !trimmed.starts_with('%') {
+            content_seen = true;
+        }
+    }
+    None
 }
 
 /// Reads and checks `relance.yaml`.
@@ -273,6 +336,12 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
     if case.invoices.is_empty() {
         return issue("invoices", "a case needs at least one invoice; expected a list of invoices with number, date, due and amount".into());
     }
+    if case.invoices.len() > MAX_INVOICES {
+        return issue(
+            "invoices",
+            format!("{} invoices; a case may list at most {MAX_INVOICES} (one letter covers them all): split it into several cases", case.invoices.len()),
+        );
+    }
     let mut numbers = HashSet::new();
     for (i, inv) in case.invoices.iter().enumerate() {
         if inv.number.trim().is_empty() {
@@ -355,6 +424,20 @@ pub(crate) fn locate(text: &str, path: &str) -> Option<(u64, u64)> {
         };
     }
     Some((node.referenced.line(), node.referenced.column()))
+}
+
+/// Last resort when the document cannot be read as a tree (it broke a
+/// limit): the first line where the field's last key is written.
+fn locate_key_text(text: &str, path: &str) -> Option<(u64, u64)> {
+    let key = path.rsplit('.').next()?.split('[').next()?;
+    if key.is_empty() {
+        return None;
+    }
+    text.lines().enumerate().find_map(|(i, line)| {
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        let rest = trimmed.strip_prefix(key)?;
+        rest.starts_with(':').then(|| (i as u64 + 1, (line.len() - trimmed.len()) as u64 + 1))
+    })
 }
 
 enum Segment<'a> {
