@@ -129,7 +129,17 @@ fn main() -> ExitCode {
                 Ok(x) => x,
                 Err(code) => return code,
             };
-            let options = relance::run::BuildOptions { forced: common.level, draft, shard };
+            // First Ctrl-C: finish the letter being written, write the
+            // manifest of what was built, exit 130. Second: stop at once.
+            let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = cancel.clone();
+            let _ = ctrlc::set_handler(move || {
+                if flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+                eprintln!("interrupted: finishing the current letter, then writing the manifest");
+            });
+            let options = relance::run::BuildOptions { cancel: Some(cancel), forced: common.level, draft, shard };
             match relance::run::build(&session, &common.cases, &out, date, &options) {
                 Ok(report) => {
                     for e in &report.manifest.errors {
@@ -143,10 +153,17 @@ fn main() -> ExitCode {
                         report.failed,
                         out.join("manifest.csv").display()
                     );
-                    if report.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+                    if report.manifest.interrupted {
+                        eprintln!("interrupted: {} case(s) handled; run the same command again to build the rest", report.manifest.rows.len());
+                        ExitCode::from(130)
+                    } else if report.failed > 0 {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
                 }
                 Err(e) => {
-                    eprintln!("error: writing to {}: {e}", out.display());
+                    eprintln!("error: cannot write to {}: {e}", out.display());
                     ExitCode::from(2)
                 }
             }

@@ -124,7 +124,8 @@ pub fn escape_typst(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
-            '\n' | '\r' | '\t' => out.push(' '),
+            // Typst reads these as line ends (two make a paragraph break).
+            '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => out.push(' '),
             c if c.is_control() => {}
             c if c.is_ascii_punctuation() => {
                 out.push('\\');
@@ -134,6 +135,25 @@ pub fn escape_typst(text: &str) -> String {
         }
     }
     out
+}
+
+/// What escaped `text` prints as: the text itself, with line breaks and
+/// tabs as spaces, other control characters dropped, and runs of spaces
+/// folded into one and trimmed at the ends, as in any Typst paragraph.
+pub fn expected_print(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' | ' ' => {
+                if !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.trim_end_matches(' ').to_string()
 }
 
 /// A Typst string literal (`"…"`) holding `text`, for template places that

@@ -13,7 +13,7 @@ use crate::case::{Case, Channel, InputError, Level, LoadedCase};
 use crate::escalation::Decision;
 use crate::law::Statement;
 use crate::pack::print::{Document, PackItem};
-use crate::pack::{self, Manifest, ManifestRow, PackInfo, Status};
+use crate::pack::{self, Manifest, ManifestRow, PackInfo, Sink, Status};
 use crate::{Session, base_row, build_letter, letter_file_name, load_cases, plan_case};
 
 /// `--shard K/N`: this run builds only the cases whose id hashes to K
@@ -52,6 +52,8 @@ impl std::fmt::Display for Shard {
 /// Options of a build beyond the cases, the output and the date.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
+    /// Set (by a Ctrl-C handler) to stop after the case being built.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// `--level`: force this level.
     pub forced: Option<Level>,
     /// `--draft`: PROJET watermark, for a lawyer's review.
@@ -104,7 +106,7 @@ fn deliver(
     letter: Document,
     copies: Vec<Document>,
     date: NaiveDate,
-    out: &Path,
+    sink: &dyn Sink,
 ) -> Result<Delivery, String> {
     let Decision::Send { level, channel, deadline, deadline_days, .. } = *decision else {
         unreachable!("only letters are delivered")
@@ -131,7 +133,7 @@ fn deliver(
                 attachments,
             });
             let rel = PathBuf::from("emails").join(format!("{}.eml", case.id));
-            pack::write_atomic(&out.join(&rel), &eml).map_err(|e| format!("writing {}: {e}", rel.display()))?;
+            sink.write(&rel, &eml).map_err(|e| format!("writing {}: {e}", rel.display()))?;
             Ok(Delivery::Email(rel))
         }
         _ => Ok(Delivery::Pack(
@@ -156,7 +158,7 @@ fn build_case(
     loaded: LoadedCase,
     date: NaiveDate,
     options: &BuildOptions,
-    out: &Path,
+    sink: &dyn Sink,
 ) -> (ManifestRow, Option<Delivery>) {
     let planned = plan_case(session, loaded, date, options.forced);
     let mut row = base_row(&planned);
@@ -190,7 +192,7 @@ fn build_case(
         }
     };
     let name = letter_file_name(&case.id.0, *level);
-    if let Err(e) = pack::write_atomic(&out.join("letters").join(&name), &built.pdf) {
+    if let Err(e) = sink.write(&Path::new("letters").join(&name), &built.pdf) {
         fail(&mut row, format!("writing letters/{name}: {e}"));
         return (row, None);
     }
@@ -200,7 +202,7 @@ fn build_case(
     row.draft = if options.draft { "oui".into() } else { String::new() };
     row.copies = copies.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" ");
     let letter = Document { name, bytes: built.pdf, pages: built.pages };
-    match deliver(session, case, owed, decision, letter, copies, date, out) {
+    match deliver(session, case, owed, decision, letter, copies, date, sink) {
         Ok(d) => {
             if let Delivery::Email(p) = &d {
                 row.email = p.display().to_string();
@@ -220,14 +222,14 @@ fn write_pack(
     channel: Channel,
     items: &mut [PackItem],
     date: NaiveDate,
-    out: &Path,
+    sink: &dyn Sink,
 ) -> Result<PackInfo, String> {
     pack::print::sort_items(items);
     let (markup, data, placements) = pack::print::pack_markup(items);
     let file = format!("pack-{}.pdf", channel.as_str());
     let export = crate::typeset::Export { date, ident: format!("relance/{file}/{date}"), archival: false, data };
     let (pdf, pages) = world.compile_pdf(markup, export).map_err(|e| format!("{file}: {e}"))?;
-    pack::write_atomic(&out.join(&file), &pdf).map_err(|e| format!("writing {file}: {e}"))?;
+    sink.write(Path::new(&file), &pdf).map_err(|e| format!("writing {file}: {e}"))?;
     Ok(PackInfo { file, channel: channel.as_str().into(), pages, sha256: pack::sha256_hex(&pdf), letters: placements })
 }
 
@@ -237,19 +239,28 @@ fn write_deposit_list(
     world: &mut crate::typeset::LetterWorld,
     items: &[PackItem],
     date: NaiveDate,
-    out: &Path,
+    sink: &dyn Sink,
 ) -> Result<(), String> {
     let c = &session.config.creditor;
     let sender_address = format!("{}, {} {}", c.address.join(", "), c.postal_code.0, c.city);
     let markup = pack::print::deposit_markup(items, &c.name, &sender_address, &crate::money::format_date(date));
     let export = crate::typeset::Export { date, ident: format!("relance/depot-lrar/{date}"), archival: false, data: vec![] };
     let (pdf, _) = world.compile_pdf(markup, export).map_err(|e| format!("depot-lrar.pdf: {e}"))?;
-    pack::write_atomic(&out.join("depot-lrar.pdf"), &pdf).map_err(|e| format!("writing depot-lrar.pdf: {e}"))?;
-    pack::write_atomic(&out.join("depot-lrar.csv"), &pack::print::deposit_csv(items)).map_err(|e| format!("writing depot-lrar.csv: {e}"))
+    sink.write(Path::new("depot-lrar.pdf"), &pdf).map_err(|e| format!("writing depot-lrar.pdf: {e}"))?;
+    sink.write(Path::new("depot-lrar.csv"), &pack::print::deposit_csv(items)).map_err(|e| format!("writing depot-lrar.csv: {e}"))
 }
 
-/// `relance build`.
+/// `relance build` into an output folder, which is created first: an output
+/// that cannot be written is an error before any case is looked at.
 pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, options: &BuildOptions) -> std::io::Result<BuildReport> {
+    std::fs::create_dir_all(out.join("letters"))?;
+    build_to(session, cases, &pack::Folder(out.to_path_buf()), date, options)
+}
+
+/// `relance build` into any [`Sink`]. Returns an error only when the
+/// manifest cannot be written; a case that fails is in the manifest.
+pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDate, options: &BuildOptions) -> std::io::Result<BuildReport> {
+    let out = sink.root();
     let (mut loaded, mut errors) = load_cases(cases, &session.config_path);
     if let Some(shard) = options.shard {
         loaded.retain(|l| shard.contains(&l.case.id.0));
@@ -259,8 +270,13 @@ pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, optio
     let mut world = session.world();
     let mut courrier = Vec::new();
     let mut lrar = Vec::new();
+    let mut interrupted = false;
     for l in loaded {
-        let (row, delivery) = build_case(session, &mut world, l, date, options, out);
+        if options.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst)) {
+            interrupted = true;
+            break;
+        }
+        let (row, delivery) = build_case(session, &mut world, l, date, options, sink);
         match delivery {
             Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
             Some(Delivery::Pack(_, item)) => courrier.push(item),
@@ -273,16 +289,17 @@ pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, optio
     }
     let mut packs = Vec::new();
     for (channel, items) in [(Channel::Courrier, &mut courrier), (Channel::Lrar, &mut lrar)] {
-        if items.is_empty() {
+        if items.is_empty() || interrupted {
             continue;
         }
-        match write_pack(&mut world, channel, items, date, out) {
+        match write_pack(&mut world, channel, items, date, sink) {
             Ok(info) => packs.push(info),
             Err(msg) => errors.push(InputError::new(out, msg)),
         }
     }
     if !lrar.is_empty()
-        && let Err(msg) = write_deposit_list(session, &mut world, &lrar, date, out)
+        && !interrupted
+        && let Err(msg) = write_deposit_list(session, &mut world, &lrar, date, sink)
     {
         errors.push(InputError::new(out, msg));
     }
@@ -290,9 +307,8 @@ pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, optio
     errors.sort_by(|a, b| a.file.cmp(&b.file).then_with(|| a.message.cmp(&b.message)));
     let letters = rows.iter().filter(|r| r.status == Status::Letter).count();
     let failed = rows.iter().filter(|r| r.status == Status::Error).count() + usize::from(rows.is_empty() && !errors.is_empty());
-    let manifest = Manifest { date: date.to_string(), shard: options.shard.map(|s| s.to_string()), rows, errors, packs };
-    std::fs::create_dir_all(out)?;
-    manifest.write(out)?;
+    let manifest = Manifest { date: date.to_string(), shard: options.shard.map(|s| s.to_string()), rows, errors, packs, interrupted };
+    manifest.write(sink)?;
     Ok(BuildReport { manifest, letters, failed })
 }
 

@@ -148,6 +148,28 @@ impl LetterWorld {
         Ok((pdf, pages))
     }
 
+    /// Typesets a markup fragment on one unbounded line and returns the text
+    /// Typst laid out, in order: what the escaper's property is checked
+    /// against (tests and fuzzing).
+    pub fn typeset_text(&mut self, fragment: &str) -> Result<String, TypesetError> {
+        let markup = format!(
+            "#set page(width: auto, height: auto, margin: 0pt)\n#set text(font: \"Libertinus Serif\")\n{fragment}"
+        );
+        self.main.replace(&markup);
+        let result = typst::compile::<PagedDocument>(self)
+            .output
+            .map_err(|errs| TypesetError(self.describe(&errs)))
+            .map(|doc| {
+                let mut text = String::new();
+                for page in doc.pages() {
+                    collect_text(&page.frame, &mut text);
+                }
+                text
+            });
+        typst::comemo::evict(10);
+        result
+    }
+
     /// Typst diagnostics as `file:line:col: message (hint: …)`.
     fn describe(&self, diags: &[SourceDiagnostic]) -> String {
         let mut out = Vec::new();
@@ -185,6 +207,16 @@ impl LetterWorld {
         }
         let path = id.get().vpath().get_without_slash();
         self.data.get(path.strip_prefix(DATA_DIR)?).cloned()
+    }
+}
+
+fn collect_text(frame: &typst::layout::Frame, out: &mut String) {
+    for (_, item) in frame.items() {
+        match item {
+            typst::layout::FrameItem::Group(g) => collect_text(&g.frame, out),
+            typst::layout::FrameItem::Text(t) => out.push_str(&t.text),
+            _ => {}
+        }
     }
 }
 

@@ -111,7 +111,7 @@ fn address_as_a_string_instead_of_a_list() {
     let case = DEBTOR.replace("[\"1 rue X\"]", "\"1 rue X\"");
     expect(
         &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
-        "bad.yaml:5:12: debtor.address: expected a list, e.g. [\"12 rue des Lilas\", \"Bâtiment B\"] or lines starting with \"- \"",
+        "bad.yaml:5:12: debtor.address: expected a list: lines starting with \"- \", or [a, b]",
     );
 }
 

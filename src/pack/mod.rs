@@ -31,6 +31,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Where a run's files go. The real one is a [`Folder`]; tests inject
+/// failures (a full disk) through their own.
+pub trait Sink {
+    /// Writes `bytes` at `rel` (a relative path), atomically: either the
+    /// whole file is there afterwards, or nothing is.
+    fn write(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()>;
+    /// The place, for messages.
+    fn root(&self) -> &Path;
+}
+
+/// An output folder on disk.
+pub struct Folder(pub PathBuf);
+
+impl Sink for Folder {
+    fn write(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        write_atomic(&self.0.join(rel), bytes)
+    }
+
+    fn root(&self) -> &Path {
+        &self.0
+    }
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -125,6 +148,9 @@ pub struct Manifest {
     pub rows: Vec<ManifestRow>,
     pub errors: Vec<InputError>,
     pub packs: Vec<PackInfo>,
+    /// The run was stopped (Ctrl-C) before every case was handled: the rows
+    /// are the cases handled so far; a rerun builds the rest.
+    pub interrupted: bool,
 }
 
 impl Manifest {
@@ -151,13 +177,10 @@ impl Manifest {
         bytes
     }
 
-    /// Writes `manifest.csv` and `manifest.json` into `out`.
-    pub fn write(&self, out: &Path) -> std::io::Result<(PathBuf, PathBuf)> {
-        let csv = out.join("manifest.csv");
-        let json = out.join("manifest.json");
-        write_atomic(&csv, &self.to_csv())?;
-        write_atomic(&json, &self.to_json())?;
-        Ok((csv, json))
+    /// Writes `manifest.csv` and `manifest.json`.
+    pub fn write(&self, sink: &dyn Sink) -> std::io::Result<()> {
+        sink.write(Path::new("manifest.csv"), &self.to_csv())?;
+        sink.write(Path::new("manifest.json"), &self.to_json())
     }
 }
 
@@ -180,7 +203,7 @@ mod tests {
     fn csv_defuses_spreadsheet_formulas() {
         let mut row = ManifestRow::for_error(&InputError::new(Path::new("x.yaml"), "boom"), None);
         row.debtor = "=HYPERLINK(\"http://evil\")".into();
-        let m = Manifest { date: "2026-11-22".into(), shard: None, rows: vec![row], errors: vec![], packs: vec![] };
+        let m = Manifest { date: "2026-11-22".into(), shard: None, rows: vec![row], errors: vec![], packs: vec![], interrupted: false };
         let csv = String::from_utf8(m.to_csv()).unwrap();
         assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{csv}");
         let json = String::from_utf8(m.to_json()).unwrap();

@@ -1,0 +1,26 @@
+//! Property of the Typst escaper: any text, escaped and typeset, prints
+//! exactly that text (control characters dropped, white space folded as in
+//! any Typst paragraph) and never runs as code.
+#![no_main]
+
+use std::sync::Mutex;
+
+use libfuzzer_sys::fuzz_target;
+use relance::render::TemplateSet;
+use relance::typeset::{Fonts, LetterWorld};
+
+static WORLD: Mutex<Option<LetterWorld>> = Mutex::new(None);
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if text.len() > 200 {
+        return;
+    }
+    let mut guard = WORLD.lock().unwrap();
+    let world = guard.get_or_insert_with(|| {
+        let templates = TemplateSet::builtin();
+        LetterWorld::new(Fonts::load(&templates), templates)
+    });
+    let printed = world.typeset_text(&relance::render::escape_typst(text)).expect("escaped text always typesets");
+    assert_eq!(printed, relance::render::expected_print(text), "input {text:?}");
+});
