@@ -126,7 +126,7 @@ pub fn escape_typst(text: &str) -> String {
         match c {
             // Typst reads these as line ends (two make a paragraph break).
             '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => out.push(' '),
-            c if c.is_control() => {}
+            c if dropped(c) => {}
             c if c.is_ascii_punctuation() => {
                 out.push('\\');
                 out.push(c);
@@ -135,6 +135,13 @@ pub fn escape_typst(text: &str) -> String {
         }
     }
     out
+}
+
+/// Characters a value never prints: control characters, and the invisible
+/// bidirectional overrides and marks that can make a printed name read
+/// otherwise than it is ("Trojan Source"); right-to-left text itself prints.
+fn dropped(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// What escaped `text` prints as: the text itself, with line breaks and
@@ -149,7 +156,7 @@ pub fn expected_print(text: &str) -> String {
                     out.push(' ');
                 }
             }
-            c if c.is_control() => {}
+            c if dropped(c) => {}
             c => out.push(c),
         }
     }

@@ -1,0 +1,183 @@
+//! Faults of an unattended run: an output that cannot be written, a full
+//! disk, Ctrl-C in the middle. Never a half-written file; the manifest says
+//! what was built; a rerun completes the rest.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Mutex;
+
+use common::*;
+use relance::pack::Sink;
+
+/// Files a run may leave behind only while it is writing them.
+fn temporaries(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".relance-"))
+        .map(|e| e.path().to_path_buf())
+        .collect()
+}
+
+/// Every PDF under `dir` opens: none is cut short.
+fn assert_pdfs_complete(dir: &Path) {
+    for e in walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok) {
+        if e.path().extension().is_some_and(|x| x == "pdf") {
+            lopdf::Document::load(e.path()).unwrap_or_else(|err| panic!("{} is not a whole PDF: {err}", e.path().display()));
+        }
+    }
+}
+
+#[test]
+fn an_output_that_is_not_a_folder_stops_the_run_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::write(&out, "a file, not a folder").unwrap();
+    let o = build(&fixtures(), &out, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(&format!("error: cannot write to {}", out.display())), "{}", stderr(&o));
+}
+
+/// A sink that fails like a full disk once `budget` bytes are written; a
+/// full disk stays full, small files included.
+struct FullDisk {
+    root: PathBuf,
+    budget: usize,
+    written: Mutex<Vec<(PathBuf, usize)>>,
+}
+
+impl Sink for FullDisk {
+    fn write(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let mut w = self.written.lock().unwrap();
+        let used: usize = w.iter().map(|(_, n)| n).sum();
+        if used + bytes.len() > self.budget || w.iter().any(|(p, _)| p.as_os_str().is_empty()) {
+            w.push((PathBuf::new(), 0)); // remember that the disk is full
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        w.push((rel.to_path_buf(), bytes.len()));
+        Ok(())
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn session() -> relance::Session {
+    relance::Session::open(&fixtures().join("relance.yaml"), None, None).unwrap()
+}
+
+#[test]
+fn a_full_disk_fails_the_cases_it_hits_and_says_so() {
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    // Room for about three letters.
+    let sink = FullDisk { root: PathBuf::from("out"), budget: 150_000, written: Mutex::new(Vec::new()) };
+    let result = relance::run::build_to(&session(), &fixtures(), &sink, date, &Default::default());
+    let err = result.err().expect("the manifest cannot be written either");
+    assert_eq!(err.raw_os_error(), Some(28));
+    let written: Vec<_> = sink.written.lock().unwrap().iter().filter(|(p, _)| !p.as_os_str().is_empty()).cloned().collect();
+    assert!(!written.is_empty() && written.len() < 6, "{written:?}");
+    // With room for the manifest only at the end: every failed case is listed.
+    let sink = FullDisk { root: PathBuf::from("out"), budget: 150_000, written: Mutex::new(Vec::new()) };
+    struct Partial<'a>(&'a FullDisk);
+    impl Sink for Partial<'_> {
+        fn write(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()> {
+            if rel.starts_with("manifest.csv") || rel.starts_with("manifest.json") {
+                return Ok(());
+            }
+            self.0.write(rel, bytes)
+        }
+        fn root(&self) -> &Path {
+            self.0.root()
+        }
+    }
+    let report = relance::run::build_to(&session(), &fixtures(), &Partial(&sink), date, &Default::default()).unwrap();
+    let failed: Vec<_> = report.manifest.rows.iter().filter(|r| r.status == relance::pack::Status::Error).collect();
+    assert!(!failed.is_empty());
+    for r in &failed {
+        assert!(r.error.contains("No space left on device") && r.error.starts_with("writing "), "{}", r.error);
+        assert!(r.file.is_empty() && r.sha256.is_empty(), "a failed letter is not listed as built");
+    }
+    assert_eq!(report.letters + failed.len(), 6);
+}
+
+#[test]
+fn a_real_full_disk_leaves_only_whole_files() {
+    // A 200 KiB tmpfs: needs root and mount rights (CI has them; a laptop
+    // may not, where the injected sink above still runs).
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
+        .arg(&mnt)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    let o = build(&fixtures(), &mnt.join("out"), &[]);
+    let leftovers = temporaries(&mnt);
+    assert_pdfs_complete(&mnt);
+    let listing: Vec<_> = walkdir::WalkDir::new(&mnt).into_iter().filter_map(Result::ok).map(|e| e.path().display().to_string()).collect();
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert!(leftovers.is_empty(), "half-written files left: {leftovers:?}");
+    assert!(matches!(o.status.code(), Some(1) | Some(2)), "{}", stderr(&o));
+    assert!(stderr(&o).contains("No space left on device"), "{}\n{listing:?}", stderr(&o));
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("relance.yaml"), dir.path().join("relance.yaml")).unwrap();
+    let template = std::fs::read_to_string(fixtures().join("moreau.yaml")).unwrap();
+    let n = 300;
+    for i in 0..n {
+        std::fs::write(dir.path().join(format!("c{i:03}.yaml")), template.replace("MOREAU-003", &format!("MOREAU-{i:03}"))).unwrap();
+    }
+    let out = dir.path().join("out");
+    let mut child = relance()
+        .arg("build")
+        .arg(dir.path())
+        .args(["--date", RUN_DATE, "--out"])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until some letters are written, then interrupt.
+    let letters = out.join("letters");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_dir(&letters).map(|d| d.count()).unwrap_or(0) < 5 {
+        assert!(std::time::Instant::now() < deadline, "no letter after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("run the same command again"), "{err}");
+    assert!(temporaries(&out).is_empty());
+    assert_pdfs_complete(&out);
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["interrupted"], true);
+    let rows = manifest["rows"].as_array().unwrap();
+    let on_disk = std::fs::read_dir(&letters).unwrap().count();
+    assert!(rows.len() < n, "stopped before the end");
+    assert_eq!(rows.len(), on_disk, "the manifest lists exactly what was built");
+    for r in rows {
+        let pdf = std::fs::read(out.join(r["file"].as_str().unwrap())).unwrap();
+        assert_eq!(r["sha256"].as_str().unwrap(), relance::pack::sha256_hex(&pdf));
+    }
+    // The rerun builds everything.
+    let o = build(dir.path(), &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(&letters).unwrap().count(), n);
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["interrupted"], false);
+    assert_eq!(manifest["rows"].as_array().unwrap().len(), n);
+}
