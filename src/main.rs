@@ -52,6 +52,9 @@ enum Command {
         /// Mark every letter "PROJET" (for a lawyer's review); the manifest says so.
         #[arg(long)]
         draft: bool,
+        /// Typesetting threads; defaults to the number of cores.
+        #[arg(long)]
+        jobs: Option<usize>,
         /// Build only the cases whose id hashes to K of N (0 ≤ K < N).
         #[arg(long, value_parser = relance::run::Shard::parse, value_name = "K/N")]
         shard: Option<relance::run::Shard>,
@@ -124,7 +127,7 @@ fn open(common: &Common) -> Result<(Session, NaiveDate), ExitCode> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { common, out, draft, shard } => {
+        Command::Build { common, out, draft, shard, jobs } => {
             let (session, date) = match open(&common) {
                 Ok(x) => x,
                 Err(code) => return code,
@@ -139,7 +142,10 @@ fn main() -> ExitCode {
                 }
                 eprintln!("interrupted: finishing the current letter, then writing the manifest");
             });
-            let options = relance::run::BuildOptions { cancel: Some(cancel), forced: common.level, draft, shard };
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            // A progress bar for people at a terminal; none in CI or in a pipe.
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("CI").is_none();
+            let options = relance::run::BuildOptions { cancel: Some(cancel), jobs, progress, forced: common.level, draft, shard };
             match relance::run::build(&session, &common.cases, &out, date, &options) {
                 Ok(report) => {
                     for e in &report.manifest.errors {

@@ -54,6 +54,10 @@ impl std::fmt::Display for Shard {
 pub struct BuildOptions {
     /// Set (by a Ctrl-C handler) to stop after the case being built.
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Typesetting threads (`--jobs`); 0 or 1 builds on one thread.
+    pub jobs: usize,
+    /// Show a progress bar (on a terminal, not in CI).
+    pub progress: bool,
     /// `--level`: force this level.
     pub forced: Option<Level>,
     /// `--draft`: PROJET watermark, for a lawyer's review.
@@ -267,26 +271,63 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
         errors.retain(|e| shard.contains(&e.file.display().to_string()));
     }
     let mut rows: Vec<ManifestRow> = errors.iter().map(|e| ManifestRow::for_error(e, None)).collect();
-    let mut world = session.world();
+    let rows_before = rows.len();
     let mut courrier = Vec::new();
     let mut lrar = Vec::new();
-    let mut interrupted = false;
-    for l in loaded {
-        if options.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst)) {
-            interrupted = true;
-            break;
+    let total = loaded.len();
+    let progress = if options.progress { indicatif::ProgressBar::new(total as u64) } else { indicatif::ProgressBar::hidden() };
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lettres · {per_sec} · reste {eta}")
+            .expect("valid template"),
+    );
+    let cancelled = || options.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst));
+    // Dedicated OS threads, one Typst world each, taking cases from a shared
+    // counter. (Not rayon around typst::compile: Typst uses rayon inside.)
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let jobs = options.jobs.max(1).min(total.max(1));
+    let (tx, rx) = std::sync::mpsc::channel::<(ManifestRow, Option<Delivery>)>();
+    let loaded = &loaded;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let next = &next;
+            let work = move || {
+                let mut world = session.world();
+                loop {
+                    if cancelled() {
+                        break;
+                    }
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(l) = loaded.get(i) else { break };
+                    let result = build_case(session, &mut world, l.clone(), date, options, sink);
+                    if tx.send(result).is_err() {
+                        break;
+                    }
+                }
+            };
+            std::thread::Builder::new()
+                .name("relance-typeset".into())
+                .stack_size(16 * 1024 * 1024)
+                .spawn_scoped(scope, work)
+                .expect("spawn a typesetting thread");
         }
-        let (row, delivery) = build_case(session, &mut world, l, date, options, sink);
-        match delivery {
-            Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
-            Some(Delivery::Pack(_, item)) => courrier.push(item),
-            _ => {}
+        drop(tx);
+        for (row, delivery) in rx {
+            progress.inc(1);
+            match delivery {
+                Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
+                Some(Delivery::Pack(_, item)) => courrier.push(item),
+                _ => {}
+            }
+            if row.status == Status::Error {
+                errors.push(InputError::new(Path::new(&row.source), row.error.clone()));
+            }
+            rows.push(row);
         }
-        if row.status == Status::Error {
-            errors.push(InputError::new(Path::new(&row.source), row.error.clone()));
-        }
-        rows.push(row);
-    }
+    });
+    progress.finish_and_clear();
+    let interrupted = cancelled() && rows.len() < total + rows_before;
+    let mut world = session.world();
     let mut packs = Vec::new();
     for (channel, items) in [(Channel::Courrier, &mut courrier), (Channel::Lrar, &mut lrar)] {
         if items.is_empty() || interrupted {

@@ -33,7 +33,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Where a run's files go. The real one is a [`Folder`]; tests inject
 /// failures (a full disk) through their own.
-pub trait Sink {
+pub trait Sink: Sync {
     /// Writes `bytes` at `rel` (a relative path), atomically: either the
     /// whole file is there afterwards, or nothing is.
     fn write(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()>;
