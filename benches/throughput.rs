@@ -1,0 +1,151 @@
+//! Throughput benchmark: `cargo bench --bench throughput [-- N…]`.
+//!
+//! Generates N synthetic cases (fixed seed, French names and addresses, 1 to 5
+//! invoices, a realistic mix of levels), runs the release `relance build` on
+//! them with 1 and 2 threads, and reports letters/s, ms/letter and the peak
+//! resident memory of the process, plus the start-up time of a one-case run.
+//! Each figure is the median of `RUNS` runs: these machines are shared.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+const RUNS: usize = 3;
+
+/// splitmix64: a tiny deterministic generator, enough for test data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const FIRST: &[&str] = &["Claire", "Hugo", "Léa", "Émile", "Zoé", "Lucas", "Chloé", "Théo", "Inès", "Gabriel", "Manon", "Raphaël"];
+const LAST: &[&str] = &["Martin", "Bernard", "Dubois", "Durand", "Lefèvre", "Moreau", "Laurent", "Garnier", "Faure", "Roux", "Fournier", "Girard"];
+const FIRMS: &[&str] = &["Boulangerie", "Menuiserie", "Garage", "Cabinet", "Atelier", "Transports", "Imprimerie", "Pharmacie", "Plomberie"];
+const STREETS: &[&str] = &["rue de la République", "avenue Jean Jaurès", "place Bellecour", "rue Pasteur", "boulevard Gambetta", "chemin des Vignes", "rue des Lilas", "quai Saint-Vincent"];
+const CITIES: &[(&str, &str)] = &[("69003", "Lyon"), ("13001", "Marseille"), ("75011", "Paris"), ("33000", "Bordeaux"), ("59000", "Lille"), ("38000", "Grenoble"), ("21000", "Dijon"), ("42000", "Saint-Étienne"), ("31000", "Toulouse"), ("44000", "Nantes")];
+const SIRENS: &[&str] = &["732829320", "512349879", "409876125", "398120451", "824661300", "552100554"];
+
+fn case(rng: &mut Rng, i: usize) -> String {
+    let b2b = rng.below(3) > 0;
+    let (cp, city) = CITIES[rng.below(CITIES.len() as u64) as usize];
+    let name = if b2b {
+        format!("{} {} & Fils", rng.pick(FIRMS), rng.pick(LAST))
+    } else {
+        format!("{} {} {}", if rng.below(2) == 0 { "Mme" } else { "M." }, rng.pick(FIRST), rng.pick(LAST))
+    };
+    let mut s = format!(
+        "id: BENCH-{i:06}\ndebtor:\n  type: {}\n  name: \"{name}\"\n{}  address: [\"{} {}\"]\n  postal_code: \"{cp}\"\n  city: {city}\n",
+        if b2b { "professionnel" } else { "particulier" },
+        if b2b { format!("  siren: \"{}\"\n", rng.pick(SIRENS)) } else { String::new() },
+        1 + rng.below(120),
+        rng.pick(STREETS),
+    );
+    if rng.below(2) == 0 {
+        s.push_str(&format!("  email: compta{i}@client.example\n"));
+    }
+    s.push_str("invoices:\n");
+    for k in 0..1 + rng.below(5) {
+        let month = 3 + rng.below(6);
+        let day = 1 + rng.below(28);
+        s.push_str(&format!(
+            "  - {{number: F-2026-{i:06}-{k}, date: 2026-{month:02}-{day:02}, due: 2026-{:02}-{day:02}, amount: {}.{:02}}}\n",
+            month + 1,
+            50 + rng.below(5000),
+            rng.below(100)
+        ));
+    }
+    // Level mix: 60 % amicale, 20 % formelle, 15 % avertissement, 5 % mise en demeure.
+    let history: &[(&str, &str)] = match rng.below(20) {
+        0..=11 => &[],
+        12..=15 => &[("amicale", "2026-10-01")],
+        16..=18 => &[("amicale", "2026-09-01"), ("formelle", "2026-10-01")],
+        _ => &[("amicale", "2026-08-01"), ("formelle", "2026-09-01"), ("avertissement", "2026-10-01")],
+    };
+    if !history.is_empty() {
+        s.push_str("letters:\n");
+        for (level, date) in history {
+            s.push_str(&format!("  - {{level: {level}, date: {date}, channel: courrier}}\n"));
+        }
+    }
+    s
+}
+
+fn generate(dir: &Path, n: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cases/relance.yaml"), dir.join("relance.yaml")).unwrap();
+    let mut rng = Rng(20261122);
+    for i in 0..n {
+        std::fs::write(dir.join(format!("case-{i:06}.yaml")), case(&mut rng, i)).unwrap();
+    }
+}
+
+/// Runs a command; returns (wall seconds, peak RSS in MiB) of that process.
+fn run(cmd: &mut Command) -> (f64, f64) {
+    let start = Instant::now();
+    let child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child and fills `usage`.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(pid, child.id() as i32);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "relance failed: {status}");
+    (secs, usage.ru_maxrss as f64 / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if args.is_empty() { vec![1_000, 20_000] } else { args };
+    let relance = env!("CARGO_BIN_EXE_relance");
+    let root = tempfile::tempdir().unwrap();
+    // Start-up: one case, one thread.
+    let one = root.path().join("one");
+    generate(&one, 1);
+    let startup: Vec<f64> = (0..5)
+        .map(|k| run(Command::new(relance).arg("build").arg(&one).args(["--date", "2026-11-22", "--jobs", "1", "--out"]).arg(root.path().join(format!("o1-{k}")))).0)
+        .collect();
+    println!("start-up (build of 1 case, median of 5): {:.1} ms", median(startup) * 1000.0);
+    println!("{:>8} {:>7} {:>10} {:>10} {:>10} {:>12}", "cases", "threads", "letters", "letters/s", "ms/letter", "peak RSS MiB");
+    for &n in &sizes {
+        let cases = root.path().join(format!("cases-{n}"));
+        generate(&cases, n);
+        for jobs in [1, 2] {
+            let mut times = Vec::new();
+            let mut rss = Vec::new();
+            let mut letters = 0;
+            for k in 0..RUNS {
+                let out = root.path().join(format!("out-{n}-{jobs}-{k}"));
+                let (t, m) = run(Command::new(relance).arg("build").arg(&cases).args(["--date", "2026-11-22", "--jobs", &jobs.to_string(), "--out"]).arg(&out));
+                letters = std::fs::read_dir(out.join("letters")).unwrap().count();
+                std::fs::remove_dir_all(&out).unwrap();
+                times.push(t);
+                rss.push(m);
+            }
+            let t = median(times);
+            println!(
+                "{n:>8} {jobs:>7} {letters:>10} {:>10.0} {:>10.2} {:>12.0}",
+                letters as f64 / t,
+                t * 1000.0 / letters as f64,
+                median(rss)
+            );
+        }
+    }
+}
