@@ -135,7 +135,7 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixtures().join("relance.yaml"), dir.path().join("relance.yaml")).unwrap();
     let template = std::fs::read_to_string(fixtures().join("moreau.yaml")).unwrap();
-    let n = 300;
+    let n = 500;
     for i in 0..n {
         std::fs::write(dir.path().join(format!("c{i:03}.yaml")), template.replace("MOREAU-003", &format!("MOREAU-{i:03}"))).unwrap();
     }

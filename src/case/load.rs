@@ -101,6 +101,13 @@ fn yaml_options() -> Options {
             max_events: 500_000,
             ..Budget::default()
         }),
+        // A case has no use for aliases: replaying more than a few thousand
+        // events from them is an attack, and stops here at once.
+        alias_limits: serde_saphyr::options::AliasLimits {
+            max_total_replayed_events: 5_000,
+            max_replay_stack_depth: 8,
+            max_alias_expansions_per_anchor: 200,
+        },
         with_snippet: false,
         ..Options::default()
     }
