@@ -208,22 +208,7 @@ pub fn base_row(planned: &Planned) -> ManifestRow {
         source: planned.loaded.path.display().to_string(),
         debtor: case.debtor.name.clone(),
         debtor_type: if case.debtor.is_b2b() { "professionnel" } else { "particulier" }.to_string(),
-        status: Status::None,
-        level: String::new(),
-        reason: String::new(),
-        channel: String::new(),
-        principal: String::new(),
-        penalties: String::new(),
-        indemnities: String::new(),
-        total: String::new(),
-        pages: String::new(),
-        file: String::new(),
-        sha256: String::new(),
-        draft: String::new(),
-        copies: String::new(),
-        email: String::new(),
-        warnings: String::new(),
-        error: String::new(),
+        ..ManifestRow::default()
     };
     if let Ok((owed, decision)) = &planned.outcome {
         row.principal = cents(owed.principal);

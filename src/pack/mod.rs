@@ -60,19 +60,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// What happened to one case, as the back office reads it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// A letter was built.
     Letter,
     /// No letter is due; `reason` says why.
+    #[default]
     None,
     /// The case could not be processed; `error` says why.
     Error,
 }
 
 /// One manifest row (SPEC §6).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ManifestRow {
     pub id: String,
     pub source: String,
@@ -105,24 +106,9 @@ impl ManifestRow {
         ManifestRow {
             id: id.unwrap_or("").to_string(),
             source: err.file.display().to_string(),
-            debtor: String::new(),
-            debtor_type: String::new(),
             status: Status::Error,
-            level: String::new(),
-            reason: String::new(),
-            channel: String::new(),
-            principal: String::new(),
-            penalties: String::new(),
-            indemnities: String::new(),
-            total: String::new(),
-            pages: String::new(),
-            file: String::new(),
-            sha256: String::new(),
-            draft: String::new(),
-            copies: String::new(),
-            email: String::new(),
-            warnings: String::new(),
             error: err.to_string(),
+            ..ManifestRow::default()
         }
     }
 }
