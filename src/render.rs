@@ -140,8 +140,12 @@ pub fn escape_typst(text: &str) -> String {
 /// Characters a value never prints: control characters, and the invisible
 /// bidirectional overrides and marks that can make a printed name read
 /// otherwise than it is ("Trojan Source"); right-to-left text itself prints.
+/// The soft hyphen goes too: it never prints inside a one-line value, and
+/// at the end of a paragraph Typst 0.15 lays it out twice (found by the
+/// `typst_escape` fuzz target).
 fn dropped(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{AD}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// What escaped `text` prints as: the text itself, with line breaks and
@@ -161,6 +165,26 @@ pub fn expected_print(text: &str) -> String {
         }
     }
     out.trim_end_matches(' ').to_string()
+}
+
+/// `text` without its default-ignorable code points (zero-width spaces and
+/// joiners, variation selectors, word joiners, tags…), which draw nothing.
+///
+/// What the escaper's property compares: Typst keeps such a character in the
+/// laid-out text when a visible one shares its cluster and loses it when it
+/// stands alone, and either way the page looks the same.
+pub fn visible(text: &str) -> String {
+    text.chars().filter(|&c| !default_ignorable(c)).collect()
+}
+
+/// Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties).
+fn default_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// A Typst string literal (`"…"`) holding `text`, for template places that

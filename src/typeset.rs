@@ -117,7 +117,7 @@ impl LetterWorld {
 
     /// Typesets `markup` to PDF; returns the bytes and the page count.
     pub fn compile_pdf(&mut self, markup: String, export: Export) -> Result<(Vec<u8>, usize), TypesetError> {
-        self.main.replace(&markup);
+        set_main(&mut self.main, &markup);
         self.today = export.date;
         self.data = export.data.into_iter().map(|(k, v)| (k, Bytes::new(v))).collect();
         let result = self.compile_inner(&export.ident, export.date, export.archival);
@@ -155,7 +155,7 @@ impl LetterWorld {
         let markup = format!(
             "#set page(width: auto, height: auto, margin: 0pt)\n#set text(font: \"Libertinus Serif\")\n{fragment}"
         );
-        self.main.replace(&markup);
+        set_main(&mut self.main, &markup);
         let result = typst::compile::<PagedDocument>(self)
             .output
             .map_err(|errs| TypesetError(self.describe(&errs)))
@@ -210,11 +210,80 @@ impl LetterWorld {
     }
 }
 
+/// Replaces the text of `source` by `new`, reparsing only what changed.
+///
+/// Not `Source::replace`: in typst-syntax 0.15.1 its prefix/suffix diff can
+/// grow the common suffix into the common prefix when the only change swaps
+/// characters of different UTF-8 lengths that end in the same bytes (U+10FFFF
+/// then U+D7FF), and then panics slicing `new[prefix..new.len() - suffix]`.
+/// Here the suffix is bounded by what is left after the prefix and moved
+/// back, never forward, to a character boundary.
+fn set_main(source: &mut Source, new: &str) {
+    let old = source.text();
+    let (prefix, suffix) = edit_range(old, new);
+    if prefix == old.len() && prefix == new.len() {
+        return;
+    }
+    let with = new[prefix..new.len() - suffix].to_string();
+    source.edit(prefix..old.len() - suffix, &with);
+}
+
+/// The common prefix and suffix of `old` and `new`, in bytes, on character
+/// boundaries of both and not overlapping in either.
+fn edit_range(old: &str, new: &str) -> (usize, usize) {
+    let mut prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let room = old.len().min(new.len()) - prefix;
+    let mut suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
+        suffix -= 1;
+    }
+    (prefix, suffix)
+}
+
 fn collect_text(frame: &typst::layout::Frame, out: &mut String) {
+    let mut last = None;
+    collect_clusters(frame, out, &mut last);
+}
+
+/// Appends the text of each text item in layout order, once per cluster.
+///
+/// Typst splits a cluster whose combining mark sits at another height
+/// (`a` + U+030E) into one item per height, each holding the whole cluster's
+/// text; read naively, "a̎b" comes back "a̎a̎b". Every glyph of a cluster
+/// points at the same source position, so an item whose glyphs all point at
+/// the cluster just printed is the same cluster again and is skipped.
+fn collect_clusters(
+    frame: &typst::layout::Frame,
+    out: &mut String,
+    last: &mut Option<(typst::syntax::Span, u16)>,
+) {
     for (_, item) in frame.items() {
         match item {
-            typst::layout::FrameItem::Group(g) => collect_text(&g.frame, out),
-            typst::layout::FrameItem::Text(t) => out.push_str(&t.text),
+            typst::layout::FrameItem::Group(g) => collect_clusters(&g.frame, out, last),
+            typst::layout::FrameItem::Text(t) => {
+                let first = t.glyphs.first().map(|g| g.span);
+                if first.is_some()
+                    && first == *last
+                    && t.glyphs.iter().all(|g| Some(g.span) == first)
+                {
+                    continue;
+                }
+                out.push_str(&t.text);
+                *last = t.glyphs.last().map(|g| g.span);
+            }
             _ => {}
         }
     }
@@ -261,5 +330,69 @@ impl World for LetterWorld {
 
     fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
         Datetime::from_ymd(self.today.year(), self.today.month() as u8, self.today.day() as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Applies the edit `edit_range` finds and checks it gives `new`.
+    fn apply(old: &str, new: &str) -> String {
+        let (prefix, suffix) = edit_range(old, new);
+        assert!(
+            prefix + suffix <= old.len().min(new.len()),
+            "{old:?} → {new:?}: {prefix} + {suffix}"
+        );
+        format!(
+            "{}{}{}",
+            &old[..prefix],
+            &new[prefix..new.len() - suffix],
+            &old[old.len() - suffix..]
+        )
+    }
+
+    #[test]
+    fn edit_range_never_overlaps_on_multibyte_swaps() {
+        // The pair that made Source::replace panic (found scanning code points after a fuzz finding).
+        for (old, new) in [
+            ("a\u{10FFFF}b", "a\u{D7FF}b"),
+            ("a\u{D7FF}b", "a\u{10FFFF}b"),
+            ("Zoë", "Zoï"),
+            ("é", "è"),
+            ("", "x"),
+            ("x", ""),
+            ("same", "same"),
+            ("aXa", "a"),
+        ] {
+            assert_eq!(apply(old, new), new);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn edit_range_rebuilds_new(old in "\\PC{0,12}", new in "\\PC{0,12}") {
+            proptest::prop_assert_eq!(apply(&old, &new), new);
+        }
+    }
+
+    #[test]
+    fn world_survives_the_swap_that_panicked_typst() {
+        let templates = TemplateSet::builtin();
+        let mut world = LetterWorld::new(Fonts::load(&templates), templates);
+        assert_eq!(
+            world
+                .typeset_text("a\u{10FFFF}b")
+                .unwrap()
+                .replace('\u{10FFFF}', ""),
+            "ab"
+        );
+        assert_eq!(
+            world
+                .typeset_text("a\u{D7FF}b")
+                .unwrap()
+                .replace('\u{D7FF}', ""),
+            "ab"
+        );
     }
 }
