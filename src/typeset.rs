@@ -160,11 +160,7 @@ impl LetterWorld {
             .output
             .map_err(|errs| TypesetError(self.describe(&errs)))
             .map(|doc| {
-                let mut text = String::new();
-                for page in doc.pages() {
-                    collect_text(&page.frame, &mut text);
-                }
-                text
+                doc.pages().iter().map(|page| collect_text(self, &page.frame)).collect::<String>()
             });
         typst::comemo::evict(10);
         result
@@ -253,36 +249,37 @@ fn edit_range(old: &str, new: &str) -> (usize, usize) {
     (prefix, suffix)
 }
 
-fn collect_text(frame: &typst::layout::Frame, out: &mut String) {
-    let mut last = None;
-    collect_clusters(frame, out, &mut last);
+/// The text Typst laid out in `frame`, in reading (logical) order, once per
+/// cluster.
+///
+/// Glyphs come in visual order: a right-to-left run ("ح?ܩ") is laid out
+/// reversed, and a cluster can be several glyphs, even in several items
+/// (Typst puts a combining mark it raises, `a` + U+030E, in an item of its
+/// own, each item holding the cluster's text: read item by item, "a̎b" comes
+/// back "a̎a̎b"). Every glyph of a cluster points at the cluster's place in
+/// the source, so clusters are put back in source order, each read once.
+fn collect_text(world: &LetterWorld, frame: &typst::layout::Frame) -> String {
+    let mut clusters = Vec::new();
+    gather_clusters(world, frame, &mut clusters);
+    clusters.sort_by_key(|(key, _)| *key);
+    clusters.dedup_by_key(|(key, _)| *key);
+    clusters.into_iter().map(|(_, text)| text).collect()
 }
 
-/// Appends the text of each text item in layout order, once per cluster.
-///
-/// Typst splits a cluster whose combining mark sits at another height
-/// (`a` + U+030E) into one item per height, each holding the whole cluster's
-/// text; read naively, "a̎b" comes back "a̎a̎b". Every glyph of a cluster
-/// points at the same source position, so an item whose glyphs all point at
-/// the cluster just printed is the same cluster again and is skipped.
-fn collect_clusters(
-    frame: &typst::layout::Frame,
-    out: &mut String,
-    last: &mut Option<(typst::syntax::Span, u16)>,
-) {
+fn gather_clusters(world: &LetterWorld, frame: &typst::layout::Frame, out: &mut Vec<(usize, String)>) {
     for (_, item) in frame.items() {
         match item {
-            typst::layout::FrameItem::Group(g) => collect_clusters(&g.frame, out, last),
+            typst::layout::FrameItem::Group(g) => gather_clusters(world, &g.frame, out),
             typst::layout::FrameItem::Text(t) => {
-                let first = t.glyphs.first().map(|g| g.span);
-                if first.is_some()
-                    && first == *last
-                    && t.glyphs.iter().all(|g| Some(g.span) == first)
-                {
-                    continue;
+                for g in &t.glyphs {
+                    // A glyph without a source place keeps its layout position.
+                    let key = world
+                        .range(g.span.0)
+                        .map(|r| r.start + usize::from(g.span.1))
+                        .or(out.last().map(|(k, _)| *k))
+                        .unwrap_or(0);
+                    out.push((key, t.text[g.range()].to_string()));
                 }
-                out.push_str(&t.text);
-                *last = t.glyphs.last().map(|g| g.span);
             }
             _ => {}
         }

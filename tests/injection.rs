@@ -52,7 +52,8 @@ fn hostile_values_typeset_to_exactly_their_text() {
 }
 
 /// Found by the `typst_escape` fuzz target and the code point scan that
-/// followed it: a trailing soft hyphen laid out twice, a combining mark
+/// followed it: right-to-left runs of several fonts laid out in visual
+/// order, a trailing soft hyphen laid out twice, a combining mark
 /// Typst raises into an item of its own read back twice ("a̎a̎b"), invisible
 /// characters alone, and two values in a row whose only difference is one
 /// character of another UTF-8 length (typst-syntax's `Source::replace`
@@ -71,6 +72,8 @@ fn fuzz_findings_stay_fixed() {
         "a\u{10FFFF}b",
         "a\u{D7FF}b",
         "a\u{10FFFF}b",
+        "\r\0\0\0\0\0\u{1}in?ܭ=\u{10}ح?ܩ",
+        "Sarl مرحبا (Lyon) שלום!",
     ] {
         let printed = w.typeset_text(&escape_typst(value)).unwrap_or_else(|e| panic!("{value:?}: {e}"));
         assert_eq!(visible(&printed), visible(&expected_print(value)), "{value:?}");
