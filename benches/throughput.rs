@@ -5,6 +5,7 @@
 //! them with 1 and 2 threads, and reports letters/s, ms/letter and the peak
 //! resident memory of the process, plus the start-up time of a one-case run.
 //! Each figure is the median of `RUNS` runs: these machines are shared.
+//! `-- generate DIR N` only writes the N cases, for runs by hand.
 
 use std::path::Path;
 use std::process::Command;
@@ -112,6 +113,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    // `cargo bench --bench throughput -- generate DIR N`: only write the cases,
+    // to run or profile `relance build` on them by hand.
+    let raw: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if raw.first().map(String::as_str) == Some("generate") {
+        let dir = Path::new(raw.get(1).expect("generate DIR N"));
+        let n = raw.get(2).and_then(|n| n.parse().ok()).expect("generate DIR N");
+        generate(dir, n);
+        println!("{n} cases in {}", dir.display());
+        return;
+    }
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if args.is_empty() { vec![1_000, 20_000] } else { args };
     let relance = env!("CARGO_BIN_EXE_relance");

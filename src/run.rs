@@ -12,9 +12,9 @@ use chrono::NaiveDate;
 use crate::case::{Case, Channel, InputError, Level, LoadedCase};
 use crate::escalation::Decision;
 use crate::law::Statement;
-use crate::pack::print::{Document, PackItem};
-use crate::pack::{self, Manifest, ManifestRow, PackInfo, Sink, Status};
-use crate::{Session, base_row, build_letter, letter_file_name, load_cases, plan_case};
+use crate::pack::print::{Document, Origin, PackDoc, PackItem};
+use crate::pack::{self, ManifestRow, ManifestWriter, PackInfo, Sink, Status};
+use crate::{Session, base_row, build_letter, letter_file_name, plan_case};
 
 /// `--shard K/N`: this run builds only the cases whose id hashes to K
 /// (0 ≤ K < N), so that N machines share a batch.
@@ -65,16 +65,23 @@ pub struct BuildOptions {
     pub shard: Option<Shard>,
 }
 
-/// The outcome of `relance build`.
+/// The outcome of `relance build`; the rows themselves are in the manifest.
+#[derive(Debug, Default)]
 pub struct BuildReport {
-    pub manifest: Manifest,
+    /// Manifest rows written: the cases handled.
+    pub rows: usize,
     pub letters: usize,
     pub failed: usize,
+    /// Every error, of cases and of the run (a pack that could not be made).
+    pub errors: Vec<InputError>,
+    /// The rows of the cases that failed.
+    pub failures: Vec<ManifestRow>,
+    pub interrupted: bool,
 }
 
 /// Reads the invoice copies of a case (`file:` paths, relative to the case
 /// file, which must stay inside its folder).
-fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<Document>, String> {
+fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBuf)>, String> {
     let base = case_path.parent().unwrap_or(Path::new("."));
     let mut docs = Vec::new();
     for (i, inv) in case.invoices.iter().enumerate() {
@@ -89,7 +96,7 @@ fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<Document>, String
         let bytes = std::fs::read(&path).map_err(|e| format!("invoices[{i}].file: cannot read {}: {e}", path.display()))?;
         let pages = pack::print::page_count(&bytes).map_err(|e| format!("invoices[{i}].file: {}: {e}", path.display()))?;
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("facture-{i}.pdf"));
-        docs.push(Document { name, bytes, pages });
+        docs.push((Document { name, bytes, pages }, path));
     }
     Ok(docs)
 }
@@ -108,7 +115,7 @@ fn deliver(
     owed: &Statement,
     decision: &Decision,
     letter: Document,
-    copies: Vec<Document>,
+    copies: Vec<(Document, PathBuf)>,
     date: NaiveDate,
     sink: &dyn Sink,
 ) -> Result<Delivery, String> {
@@ -121,10 +128,10 @@ fn deliver(
         (Channel::Email, Some(to), Some(from)) => {
             let numbers: Vec<&str> = owed.invoices.iter().map(|i| i.number.as_str()).collect();
             let mut ctx = crate::letter::context(case, &session.config, owed, level, channel, date, deadline, deadline_days);
-            ctx.copies = copies.iter().map(|c| c.name.clone()).collect();
+            ctx.copies = copies.iter().map(|(c, _)| c.name.clone()).collect();
             let body = session.renderer.render_text("email.txt.j2", &minijinja::Value::from_serialize(&ctx)).map_err(|e| e.to_string())?;
             let mut attachments = vec![&letter];
-            attachments.extend(copies.iter());
+            attachments.extend(copies.iter().map(|(c, _)| c));
             let eml = pack::email::build(&pack::email::Email {
                 from_name: &session.config.creditor.name,
                 from,
@@ -145,8 +152,15 @@ fn deliver(
             PackItem {
                 id: case.id.0.clone(),
                 postal_code: debtor.postal_code.0.clone(),
-                letter,
-                copies,
+                letter: PackDoc {
+                    origin: Origin::Output(Path::new("letters").join(&letter.name)),
+                    name: letter.name,
+                    pages: letter.pages,
+                },
+                copies: copies
+                    .into_iter()
+                    .map(|(c, path)| PackDoc { name: c.name, pages: c.pages, origin: Origin::Input(path) })
+                    .collect(),
                 recipient: debtor.name.clone(),
                 address: debtor.address_lines()[1..].join(", "),
                 reference,
@@ -204,7 +218,7 @@ fn build_case(
     row.file = format!("letters/{name}");
     row.sha256 = pack::sha256_hex(&built.pdf);
     row.draft = if options.draft { "oui".into() } else { String::new() };
-    row.copies = copies.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" ");
+    row.copies = copies.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(" ");
     let letter = Document { name, bytes: built.pdf, pages: built.pages };
     match deliver(session, case, owed, decision, letter, copies, date, sink) {
         Ok(d) => {
@@ -220,27 +234,41 @@ fn build_case(
     }
 }
 
-/// Typesets one print pack and writes it.
+/// Reads the PDFs a pack volume embeds.
+fn pack_data(sink: &dyn Sink, data: Vec<(String, Origin)>) -> Result<Vec<(String, Vec<u8>)>, String> {
+    data.into_iter()
+        .map(|(key, origin)| {
+            let bytes = match &origin {
+                Origin::Output(rel) => sink.read(rel).map_err(|e| format!("reading back {}: {e}", rel.display())),
+                Origin::Input(path) => std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display())),
+            }?;
+            Ok((key, bytes))
+        })
+        .collect()
+}
+
+/// Typesets one volume of a print pack and writes it.
 fn write_pack(
     world: &mut crate::typeset::LetterWorld,
     channel: Channel,
-    items: &mut [PackItem],
+    file: String,
+    items: &[PackItem],
     date: NaiveDate,
     sink: &dyn Sink,
 ) -> Result<PackInfo, String> {
-    pack::print::sort_items(items);
     let (markup, data, placements) = pack::print::pack_markup(items);
-    let file = format!("pack-{}.pdf", channel.as_str());
+    let data = pack_data(sink, data).map_err(|e| format!("{file}: {e}"))?;
     let export = crate::typeset::Export { date, ident: format!("relance/{file}/{date}"), archival: false, data };
     let (pdf, pages) = world.compile_pdf(markup, export).map_err(|e| format!("{file}: {e}"))?;
     sink.write(Path::new(&file), &pdf).map_err(|e| format!("writing {file}: {e}"))?;
     Ok(PackInfo { file, channel: channel.as_str().into(), pages, sha256: pack::sha256_hex(&pdf), letters: placements })
 }
 
-/// The LRAR deposit list, as PDF and CSV.
+/// One LRAR deposit list, as PDF, for the letters of one pack volume.
 fn write_deposit_list(
     session: &Session,
     world: &mut crate::typeset::LetterWorld,
+    file: &str,
     items: &[PackItem],
     date: NaiveDate,
     sink: &dyn Sink,
@@ -248,10 +276,161 @@ fn write_deposit_list(
     let c = &session.config.creditor;
     let sender_address = format!("{}, {} {}", c.address.join(", "), c.postal_code.0, c.city);
     let markup = pack::print::deposit_markup(items, &c.name, &sender_address, &crate::money::format_date(date));
-    let export = crate::typeset::Export { date, ident: format!("relance/depot-lrar/{date}"), archival: false, data: vec![] };
-    let (pdf, _) = world.compile_pdf(markup, export).map_err(|e| format!("depot-lrar.pdf: {e}"))?;
-    sink.write(Path::new("depot-lrar.pdf"), &pdf).map_err(|e| format!("writing depot-lrar.pdf: {e}"))?;
-    sink.write(Path::new("depot-lrar.csv"), &pack::print::deposit_csv(items)).map_err(|e| format!("writing depot-lrar.csv: {e}"))
+    let export = crate::typeset::Export { date, ident: format!("relance/{file}/{date}"), archival: false, data: vec![] };
+    let (pdf, _) = world.compile_pdf(markup, export).map_err(|e| format!("{file}: {e}"))?;
+    sink.write(Path::new(file), &pdf).map_err(|e| format!("writing {file}: {e}"))
+}
+
+/// Makes the packs of the run, cut into volumes; returns what was written
+/// and what failed.
+fn write_packs(
+    session: &Session,
+    mut courrier: Vec<PackItem>,
+    mut lrar: Vec<PackItem>,
+    date: NaiveDate,
+    sink: &dyn Sink,
+) -> (Vec<PackInfo>, Vec<String>) {
+    let mut world = session.world();
+    let mut packs = Vec::new();
+    let mut failures = Vec::new();
+    for (channel, items) in [(Channel::Courrier, &mut courrier), (Channel::Lrar, &mut lrar)] {
+        if items.is_empty() {
+            continue;
+        }
+        pack::print::sort_items(items);
+        let stem = format!("pack-{}", channel.as_str());
+        let names = pack::print::volume_names(&stem, items.len());
+        let lists = pack::print::volume_names("depot-lrar", items.len());
+        for ((volume, name), list) in items.chunks(pack::print::VOLUME_LETTERS).zip(names).zip(lists) {
+            match write_pack(&mut world, channel, name, volume, date, sink) {
+                Ok(info) => packs.push(info),
+                Err(msg) => failures.push(msg),
+            }
+            crate::typeset::LetterWorld::forget_caches();
+            if channel == Channel::Lrar
+                && let Err(msg) = write_deposit_list(session, &mut world, &list, volume, date, sink)
+            {
+                failures.push(msg);
+            }
+        }
+    }
+    if !lrar.is_empty()
+        && let Err(e) = sink.write(Path::new("depot-lrar.csv"), &pack::print::deposit_csv(&lrar))
+    {
+        failures.push(format!("writing depot-lrar.csv: {e}"));
+    }
+    (packs, failures)
+}
+
+/// A case's manifest row, what its letter still needs, and its error as
+/// read (with line and field) when its file failed.
+type Built = (ManifestRow, Option<Delivery>, Option<InputError>);
+
+/// A case file of the run, once every file has been read once.
+enum Slot {
+    /// A valid case, to read again and build (not kept in memory between
+    /// the two passes: a run of 100,000 cases would not fit).
+    Case(PathBuf),
+    /// A file that failed, or an id two files use.
+    Bad(InputError),
+}
+
+/// Runs `work` for every index below `n` on `jobs` dedicated OS threads
+/// (one Typst world each, made by `setup`), taking indices from a shared
+/// counter, and hands each result to `take` on the calling thread as it
+/// comes. Not rayon around `typst::compile`: Typst uses rayon inside.
+fn fan_out<W, R: Send>(
+    jobs: usize,
+    n: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+    setup: &(dyn Fn() -> W + Sync),
+    work: &(dyn Fn(&mut W, usize) -> R + Sync),
+    mut take: impl FnMut(usize, R),
+) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, R)>(4 * jobs.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(n.max(1)) {
+            let tx = tx.clone();
+            let next = &next;
+            let job = move || {
+                let mut state = setup();
+                while !stop() {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= n || tx.send((i, work(&mut state, i))).is_err() {
+                        break;
+                    }
+                }
+            };
+            std::thread::Builder::new()
+                .name("relance-worker".into())
+                .stack_size(16 * 1024 * 1024)
+                .spawn_scoped(scope, job)
+                .expect("spawn a worker thread");
+        }
+        drop(tx);
+        for (i, r) in rx {
+            take(i, r);
+        }
+    });
+}
+
+/// First pass: every case file read and checked, in parallel; only its id
+/// is kept, to find the ids that two files use (neither is built) and the
+/// shard of each case.
+fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn() -> bool + Sync)) -> Vec<Slot> {
+    let found: Vec<Result<PathBuf, InputError>> = if cases.is_file() {
+        vec![Ok(cases.to_path_buf())]
+    } else if cases.is_dir() {
+        crate::case::case_files(cases, Some(&session.config_path))
+    } else {
+        vec![Err(InputError::new(cases, "no such file or folder; expected a folder of case files"))]
+    };
+    let mut ids: Vec<Option<Result<String, InputError>>> = (0..found.len()).map(|_| None).collect();
+    fan_out(
+        options.jobs,
+        found.len(),
+        stop,
+        &|| (),
+        &|_, i| match &found[i] {
+            Ok(path) => crate::case::load_case(path).map(|case| case.id.0),
+            Err(e) => Err(e.clone()),
+        },
+        |i, r| ids[i] = Some(r),
+    );
+    let paths: Vec<&Path> = found.iter().map(|f| f.as_ref().map_or_else(|e| e.file.as_path(), PathBuf::as_path)).collect();
+    let dup = crate::case::duplicates(
+        ids.iter().zip(&paths).filter_map(|(id, path)| match id {
+            Some(Ok(id)) => Some((id.as_str(), *path)),
+            _ => None,
+        }),
+    );
+    let mut slots = Vec::new();
+    for (id, path) in ids.iter().zip(&paths) {
+        let slot = match id {
+            None => continue, // interrupted before this file was read
+            Some(Ok(id)) => {
+                if options.shard.is_some_and(|s| !s.contains(id)) {
+                    continue;
+                }
+                match dup.get(id.as_str()) {
+                    Some(all) => {
+                        let others: Vec<&Path> = all.iter().copied().filter(|p| p != path).collect();
+                        Slot::Bad(crate::case::duplicate_id(path, id, &others))
+                    }
+                    None => Slot::Case(path.to_path_buf()),
+                }
+            }
+            Some(Err(e)) => {
+                if options.shard.is_some_and(|s| !s.contains(&e.file.display().to_string())) {
+                    continue;
+                }
+                Slot::Bad(e.clone())
+            }
+        };
+        slots.push(slot);
+    }
+    slots
 }
 
 /// `relance build` into an output folder, which is created first: an output
@@ -263,94 +442,90 @@ pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, optio
 
 /// `relance build` into any [`Sink`]. Returns an error only when the
 /// manifest cannot be written; a case that fails is in the manifest.
+///
+/// Memory stays bounded whatever the number of cases: the first pass keeps
+/// one id per file, the second reads each case again as it builds it, rows
+/// go to the manifest as they are done, letters are on disk before packs
+/// read them back, and packs are typeset a volume at a time.
 pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDate, options: &BuildOptions) -> std::io::Result<BuildReport> {
     let out = sink.root();
-    let (mut loaded, mut errors) = load_cases(cases, &session.config_path);
-    if let Some(shard) = options.shard {
-        loaded.retain(|l| shard.contains(&l.case.id.0));
-        errors.retain(|e| shard.contains(&e.file.display().to_string()));
-    }
-    let mut rows: Vec<ManifestRow> = errors.iter().map(|e| ManifestRow::for_error(e, None)).collect();
-    let rows_before = rows.len();
+    let cancelled = || options.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst));
+    let slots = scan(cases, session, options, &cancelled);
+    let shard = options.shard.map(|s| s.to_string());
+    let mut manifest = ManifestWriter::new(sink, &date.to_string(), shard.as_deref())?;
+    let mut report = BuildReport::default();
     let mut courrier = Vec::new();
     let mut lrar = Vec::new();
-    let total = loaded.len();
-    let progress = if options.progress { indicatif::ProgressBar::new(total as u64) } else { indicatif::ProgressBar::hidden() };
+    let progress = if options.progress { indicatif::ProgressBar::new(slots.len() as u64) } else { indicatif::ProgressBar::hidden() };
     progress.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lettres · {per_sec} · reste {eta}")
             .expect("valid template"),
     );
-    let cancelled = || options.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst));
-    // Dedicated OS threads, one Typst world each, taking cases from a shared
-    // counter. (Not rayon around typst::compile: Typst uses rayon inside.)
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let jobs = options.jobs.max(1).min(total.max(1));
-    let (tx, rx) = std::sync::mpsc::channel::<(ManifestRow, Option<Delivery>)>();
-    let loaded = &loaded;
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            let tx = tx.clone();
-            let next = &next;
-            let work = move || {
-                let mut world = session.world();
-                loop {
-                    if cancelled() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some(l) = loaded.get(i) else { break };
-                    let result = build_case(session, &mut world, l.clone(), date, options, sink);
-                    if tx.send(result).is_err() {
-                        break;
-                    }
-                }
-            };
-            std::thread::Builder::new()
-                .name("relance-typeset".into())
-                .stack_size(16 * 1024 * 1024)
-                .spawn_scoped(scope, work)
-                .expect("spawn a typesetting thread");
+    // Rows reach the manifest in file order; a few wait here for a slower
+    // thread's case before theirs.
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut next_row = 0;
+    let mut record = |(row, delivery, error): Built, report: &mut BuildReport| {
+        match delivery {
+            Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
+            Some(Delivery::Pack(_, item)) => courrier.push(item),
+            _ => {}
         }
-        drop(tx);
-        for (row, delivery) in rx {
+        report.rows += 1;
+        match row.status {
+            Status::Letter => report.letters += 1,
+            Status::Error => {
+                let msg = row.error.strip_prefix(&format!("{}: ", row.source)).unwrap_or(&row.error);
+                report.errors.push(error.unwrap_or_else(|| InputError::new(Path::new(&row.source), msg)));
+                report.failures.push(row.clone());
+            }
+            Status::None => {}
+        }
+        manifest.push(&row);
+    };
+    fan_out(
+        options.jobs,
+        slots.len(),
+        &cancelled,
+        &|| session.world(),
+        &|world, i| -> Built {
+            let failed = |e: &InputError| (ManifestRow::for_error(e, None), None, Some(e.clone()));
+            match &slots[i] {
+                Slot::Bad(e) => failed(e),
+                Slot::Case(path) => match crate::case::load_case(path) {
+                    Ok(case) => {
+                        let (row, delivery) = build_case(session, world, LoadedCase { path: path.clone(), case }, date, options, sink);
+                        (row, delivery, None)
+                    }
+                    Err(e) => failed(&e),
+                },
+            }
+        },
+        |i, result| {
             progress.inc(1);
-            match delivery {
-                Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
-                Some(Delivery::Pack(_, item)) => courrier.push(item),
-                _ => {}
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&next_row) {
+                record(result, &mut report);
+                next_row += 1;
             }
-            if row.status == Status::Error {
-                errors.push(InputError::new(Path::new(&row.source), row.error.clone()));
-            }
-            rows.push(row);
-        }
-    });
+        },
+    );
+    // Interrupted: what was built after a case left unbuilt.
+    for (_, result) in std::mem::take(&mut waiting) {
+        record(result, &mut report);
+    }
     progress.finish_and_clear();
-    let interrupted = cancelled() && rows.len() < total + rows_before;
-    let mut world = session.world();
+    report.interrupted = cancelled() && report.rows < slots.len();
     let mut packs = Vec::new();
-    for (channel, items) in [(Channel::Courrier, &mut courrier), (Channel::Lrar, &mut lrar)] {
-        if items.is_empty() || interrupted {
-            continue;
-        }
-        match write_pack(&mut world, channel, items, date, sink) {
-            Ok(info) => packs.push(info),
-            Err(msg) => errors.push(InputError::new(out, msg)),
-        }
+    if !report.interrupted {
+        let (made, failures) = write_packs(session, courrier, lrar, date, sink);
+        packs = made;
+        report.errors.extend(failures.into_iter().map(|msg| InputError::new(out, msg)));
     }
-    if !lrar.is_empty()
-        && !interrupted
-        && let Err(msg) = write_deposit_list(session, &mut world, &lrar, date, sink)
-    {
-        errors.push(InputError::new(out, msg));
-    }
-    rows.sort_by(|a, b| a.source.cmp(&b.source).then_with(|| a.id.cmp(&b.id)));
-    errors.sort_by(|a, b| a.file.cmp(&b.file).then_with(|| a.message.cmp(&b.message)));
-    let letters = rows.iter().filter(|r| r.status == Status::Letter).count();
-    let failed = rows.iter().filter(|r| r.status == Status::Error).count() + usize::from(rows.is_empty() && !errors.is_empty());
-    let manifest = Manifest { date: date.to_string(), shard: options.shard.map(|s| s.to_string()), rows, errors, packs, interrupted };
-    manifest.write(sink)?;
-    Ok(BuildReport { manifest, letters, failed })
+    report.errors.sort_by(|a, b| a.file.cmp(&b.file).then_with(|| a.message.cmp(&b.message)));
+    report.failed = report.failures.len() + usize::from(report.rows == 0 && !report.errors.is_empty());
+    manifest.finish(&report.errors, &packs, report.interrupted)?;
+    Ok(report)
 }
 
 #[cfg(test)]

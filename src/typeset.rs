@@ -115,6 +115,14 @@ impl LetterWorld {
         }
     }
 
+    /// Drops every cached result of Typst, of every world of the process.
+    /// After a pack volume: its decoded letters are of no use to the next
+    /// volume, and `compile_pdf` keeps the caches of the last ten compiles,
+    /// which for volumes of a hundred letters is hundreds of megabytes.
+    pub fn forget_caches() {
+        typst::comemo::evict(0);
+    }
+
     /// Typesets `markup` to PDF; returns the bytes and the page count.
     pub fn compile_pdf(&mut self, markup: String, export: Export) -> Result<(Vec<u8>, usize), TypesetError> {
         set_main(&mut self.main, &markup);

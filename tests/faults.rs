@@ -94,7 +94,7 @@ fn a_full_disk_fails_the_cases_it_hits_and_says_so() {
         }
     }
     let report = relance::run::build_to(&session(), &fixtures(), &Partial(&sink), date, &Default::default()).unwrap();
-    let failed: Vec<_> = report.manifest.rows.iter().filter(|r| r.status == relance::pack::Status::Error).collect();
+    let failed: Vec<_> = report.failures.iter().filter(|r| r.status == relance::pack::Status::Error).collect();
     assert!(!failed.is_empty());
     for r in &failed {
         assert!(r.error.contains("No space left on device") && r.error.starts_with("writing "), "{}", r.error);

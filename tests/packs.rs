@@ -235,3 +235,33 @@ fn an_invoice_copy_outside_the_case_folder_is_refused() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("invoices[0].file: \"../../etc/passwd\" must be a path relative to the case file, inside its folder"), "{}", stderr(&o));
 }
+
+/// Over 100 letters, a pack is cut into volumes of 100 (memory stays
+/// bounded); each volume is whole and its letters are in pack order.
+#[test]
+fn a_large_pack_is_cut_into_volumes_of_100_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("relance.yaml"), dir.path().join("relance.yaml")).unwrap();
+    let template = std::fs::read_to_string(fixtures().join("moreau.yaml")).unwrap();
+    for i in 0..101 {
+        let case = template.replace("MOREAU-003", &format!("MOREAU-{i:03}"));
+        std::fs::write(dir.path().join(format!("c{i:03}.yaml")), case).unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = build(dir.path(), &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!out.join("pack-courrier.pdf").exists());
+    let m = manifest(&out);
+    let packs = m["packs"].as_array().unwrap();
+    let files: Vec<&str> = packs.iter().map(|p| p["file"].as_str().unwrap()).collect();
+    assert_eq!(files, ["pack-courrier-001.pdf", "pack-courrier-002.pdf"]);
+    assert_eq!(packs[0]["letters"].as_array().unwrap().len(), 100);
+    assert_eq!(packs[1]["letters"][0]["id"], "MOREAU-100");
+    for p in packs {
+        let file = out.join(p["file"].as_str().unwrap());
+        assert_eq!(page_count(&file), p["pages"].as_u64().unwrap() as usize, "{}", file.display());
+    }
+    assert!(page_text(&out.join("pack-courrier-002.pdf"), 1).contains("MOREAU-100/avertissement"));
+    assert!(page_text(&out.join("pack-courrier-001.pdf"), 1).contains("MOREAU-000/avertissement"));
+    assert_eq!(m["rows"].as_array().unwrap().len(), 101);
+}

@@ -261,20 +261,18 @@ pub fn parse_case(file: &Path, text: &str) -> Result<Case, InputError> {
     Ok(case)
 }
 
-/// Every case file under `dir` (`*.yaml`, `*.yml`, sorted by path so that runs
-/// are reproducible), except the creditor config. Each file succeeds or fails
-/// on its own; ids used by two files fail both.
-pub fn load_cases(dir: &Path, config_file: Option<&Path>) -> (Vec<LoadedCase>, Vec<InputError>) {
-    let mut loaded = Vec::new();
-    let mut errors = Vec::new();
+/// The case files under `dir`: every `.yaml`/`.yml` file but hidden ones
+/// and the configuration, sorted by path (the order of the manifest), and
+/// the folders that could not be read.
+pub fn case_files(dir: &Path, config_file: Option<&Path>) -> Vec<Result<PathBuf, InputError>> {
+    let mut found = Vec::new();
     let config_canon = config_file.and_then(|c| c.canonicalize().ok());
-    let walker = walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name();
-    for entry in walker {
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
-                errors.push(InputError::new(&path, format!("cannot read: {e}")));
+                found.push(Err(InputError::new(&path, format!("cannot read: {e}"))));
                 continue;
             }
         };
@@ -286,43 +284,64 @@ pub fn load_cases(dir: &Path, config_file: Option<&Path>) -> (Vec<LoadedCase>, V
         }
         let is_config = entry.depth() == 1 && entry.file_name() == "relance.yaml"
             || config_canon.as_ref().is_some_and(|c| path.canonicalize().ok().as_ref() == Some(c));
-        if is_config {
-            continue;
+        if !is_config {
+            found.push(Ok(path.to_path_buf()));
         }
-        match read_text(path).and_then(|t| parse_case(path, &t)) {
-            Ok(case) => loaded.push(LoadedCase { path: path.to_path_buf(), case }),
+    }
+    let key = |r: &Result<PathBuf, InputError>| match r {
+        Ok(p) => p.display().to_string(),
+        Err(e) => e.file.display().to_string(),
+    };
+    found.sort_by_cached_key(key);
+    found
+}
+
+/// Reads and checks one case file.
+pub fn load_case(path: &Path) -> Result<Case, InputError> {
+    read_text(path).and_then(|t| parse_case(path, &t))
+}
+
+/// The error of a case whose id another file uses too: neither file can be
+/// trusted to be the right one, so neither is built.
+pub fn duplicate_id(path: &Path, id: &str, others: &[&Path]) -> InputError {
+    let others: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
+    let place = read_text(path).map(|text| locate(&text, "id")).unwrap_or_default();
+    InputError::new(path, format!("id \"{id}\" is also used by {}; each case needs its own id", others.join(", "))).at(place, "id")
+}
+
+/// The ids used by more than one case, with the files of each.
+pub fn duplicates<'a>(ids: impl Iterator<Item = (&'a str, &'a Path)>) -> HashMap<&'a str, Vec<&'a Path>> {
+    let mut by_id: HashMap<&str, Vec<&Path>> = HashMap::new();
+    for (id, path) in ids {
+        by_id.entry(id).or_default().push(path);
+    }
+    by_id.retain(|_, paths| paths.len() > 1);
+    by_id
+}
+
+/// Loads every case under `dir`; see [`case_files`] and [`duplicates`].
+pub fn load_cases(dir: &Path, config_file: Option<&Path>) -> (Vec<LoadedCase>, Vec<InputError>) {
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for found in case_files(dir, config_file) {
+        match found.and_then(|path| load_case(&path).map(|case| LoadedCase { path, case })) {
+            Ok(l) => loaded.push(l),
             Err(e) => errors.push(e),
         }
     }
-    // Duplicate ids: neither file can be trusted to be the right one.
-    let mut by_id: HashMap<String, Vec<PathBuf>> = HashMap::new();
-    for l in &loaded {
-        by_id.entry(l.case.id.0.clone()).or_default().push(l.path.clone());
-    }
-    let dup: HashSet<String> = by_id.iter().filter(|(_, v)| v.len() > 1).map(|(k, _)| k.clone()).collect();
+    let dup: HashMap<String, Vec<PathBuf>> = duplicates(loaded.iter().map(|l| (l.case.id.0.as_str(), l.path.as_path())))
+        .into_iter()
+        .map(|(id, paths)| (id.to_string(), paths.into_iter().map(Path::to_path_buf).collect()))
+        .collect();
     if !dup.is_empty() {
-        let mut kept = Vec::new();
-        for l in loaded {
-            if dup.contains(&l.case.id.0) {
-                let others: Vec<String> = by_id[&l.case.id.0]
-                    .iter()
-                    .filter(|p| **p != l.path)
-                    .map(|p| p.display().to_string())
-                    .collect();
-                let text = read_text(&l.path).unwrap_or_default();
-                let place = locate(&text, "id");
-                errors.push(
-                    InputError::new(
-                        &l.path,
-                        format!("id \"{}\" is also used by {}; each case needs its own id", l.case.id, others.join(", ")),
-                    )
-                    .at(place, "id"),
-                );
-            } else {
-                kept.push(l);
+        loaded.retain(|l| match dup.get(&l.case.id.0) {
+            Some(paths) => {
+                let others: Vec<&Path> = paths.iter().map(PathBuf::as_path).filter(|p| *p != l.path).collect();
+                errors.push(duplicate_id(&l.path, &l.case.id.0, &others));
+                false
             }
-        }
-        loaded = kept;
+            None => true,
+        });
     }
     errors.sort_by(|a, b| a.file.cmp(&b.file));
     (loaded, errors)

@@ -20,15 +20,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".relance-").suffix(".tmp").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    // Temporary files are private (0600); outputs are for the back office.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    persist(tmp, path)
 }
 
 /// Where a run's files go. The real one is a [`Folder`]; tests inject
@@ -39,6 +31,48 @@ pub trait Sink: Sync {
     fn write(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()>;
     /// The place, for messages.
     fn root(&self) -> &Path;
+
+    /// A file written piece by piece (the manifest of a large run), that
+    /// appears at `rel` whole when committed, or not at all. By default the
+    /// pieces are kept in memory and handed to [`Sink::write`].
+    fn create<'a>(&'a self, rel: &Path) -> std::io::Result<Box<dyn Staged + 'a>> {
+        Ok(Box::new(Buffered { sink: self, rel: rel.to_path_buf(), bytes: Vec::new() }))
+    }
+
+    /// Reads back a file this run wrote (a letter, to put it in a pack), so
+    /// that letters need not stay in memory until the packs are made.
+    fn read(&self, rel: &Path) -> std::io::Result<Vec<u8>> {
+        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, format!("{} cannot be read back", rel.display())))
+    }
+}
+
+/// A file being written; see [`Sink::create`].
+pub trait Staged: Write {
+    /// Puts the whole file in place.
+    fn commit(self: Box<Self>) -> std::io::Result<()>;
+}
+
+struct Buffered<'a, S: Sink + ?Sized> {
+    sink: &'a S,
+    rel: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl<S: Sink + ?Sized> Write for Buffered<'_, S> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<S: Sink + ?Sized> Staged for Buffered<'_, S> {
+    fn commit(self: Box<Self>) -> std::io::Result<()> {
+        self.sink.write(&self.rel, &self.bytes)
+    }
 }
 
 /// An output folder on disk.
@@ -52,6 +86,56 @@ impl Sink for Folder {
     fn root(&self) -> &Path {
         &self.0
     }
+
+    fn create<'a>(&'a self, rel: &Path) -> std::io::Result<Box<dyn Staged + 'a>> {
+        let path = self.0.join(rel);
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let tmp = tempfile::Builder::new().prefix(".relance-").suffix(".tmp").tempfile_in(dir)?;
+        Ok(Box::new(OnDisk { file: std::io::BufWriter::new(tmp), path }))
+    }
+
+    fn read(&self, rel: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.0.join(rel))
+    }
+}
+
+/// A temporary file next to its destination, renamed into place on commit
+/// (and removed if dropped uncommitted).
+struct OnDisk {
+    file: std::io::BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl Write for OnDisk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Staged for OnDisk {
+    fn commit(self: Box<Self>) -> std::io::Result<()> {
+        let tmp = self.file.into_inner().map_err(|e| e.into_error())?;
+        persist(tmp, &self.path)
+    }
+}
+
+/// Makes a finished temporary file readable by the back office, flushes it
+/// to disk and renames it over `path`.
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    // Temporary files are private (0600); outputs are for the back office.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -123,51 +207,81 @@ pub struct PackInfo {
     pub letters: Vec<print::Placement>,
 }
 
-/// The manifest of a run, written as CSV (the rows) and JSON (everything).
-/// Rows are sorted by source file then id, so that the manifests of the
-/// shards of a run, put together, equal the manifest of the whole run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Manifest {
-    pub date: String,
-    /// `K/N` when the run built one shard.
-    pub shard: Option<String>,
-    pub rows: Vec<ManifestRow>,
-    pub errors: Vec<InputError>,
-    pub packs: Vec<PackInfo>,
-    /// The run was stopped (Ctrl-C) before every case was handled: the rows
-    /// are the cases handled so far; a rerun builds the rest.
-    pub interrupted: bool,
+/// The manifest of a run, written as CSV (the rows) and JSON (everything)
+/// while the run goes: a row is written as soon as its case is done, so a
+/// run of 100,000 cases never holds 100,000 rows. Rows come in the order of
+/// the case files' paths, so that the manifests of the shards of a run, put
+/// together, equal the manifest of the whole run. Both files appear whole
+/// at [`ManifestWriter::finish`], or not at all.
+pub struct ManifestWriter<'a> {
+    csv: csv::Writer<Box<dyn Staged + 'a>>,
+    json: Box<dyn Staged + 'a>,
+    rows: usize,
+    /// The first write error: the run goes on (letters are still worth
+    /// building), the manifest is reported as not written at the end.
+    failed: Option<std::io::Error>,
 }
 
-impl Manifest {
-    /// The CSV is meant to be opened in a spreadsheet: free-text cells that
-    /// a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) get
-    /// a leading apostrophe. manifest.json keeps the exact text.
-    pub fn to_csv(&self) -> Vec<u8> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for row in &self.rows {
-            let mut row = row.clone();
-            for cell in [&mut row.debtor, &mut row.reason, &mut row.error, &mut row.source, &mut row.id] {
-                if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                    cell.insert(0, '\'');
-                }
+/// What a finished manifest counted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub rows: usize,
+    pub letters: usize,
+    pub errors: usize,
+}
+
+impl<'a> ManifestWriter<'a> {
+    pub fn new(sink: &'a dyn Sink, date: &str, shard: Option<&str>) -> std::io::Result<ManifestWriter<'a>> {
+        let csv = csv::Writer::from_writer(sink.create(Path::new("manifest.csv"))?);
+        let mut json = sink.create(Path::new("manifest.json"))?;
+        write!(json, "{{\n  \"date\": {},\n  \"shard\": {},\n  \"rows\": [", json_string(date), shard.map_or("null".into(), json_string))?;
+        Ok(ManifestWriter { csv, json, rows: 0, failed: None })
+    }
+
+    /// Appends a row. The CSV is meant to be opened in a spreadsheet:
+    /// free-text cells that a spreadsheet would run as a formula (`=`, `+`,
+    /// `-`, `@`, tab, CR) get a leading apostrophe. manifest.json keeps the
+    /// exact text.
+    pub fn push(&mut self, row: &ManifestRow) {
+        let mut cells = row.clone();
+        for cell in [&mut cells.debtor, &mut cells.reason, &mut cells.error, &mut cells.source, &mut cells.id] {
+            if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                cell.insert(0, '\'');
             }
-            w.serialize(&row).expect("CSV into memory cannot fail");
         }
-        w.into_inner().expect("CSV into memory cannot fail")
+        let result = self.csv.serialize(&cells).map_err(std::io::Error::other).and_then(|()| {
+            let sep = if self.rows == 0 { "\n    " } else { ",\n    " };
+            let pretty = serde_json::to_string_pretty(row).expect("a row serializes");
+            write!(self.json, "{sep}{}", pretty.replace('\n', "\n    "))
+        });
+        self.rows += 1;
+        if let Err(e) = result {
+            self.failed.get_or_insert(e);
+        }
     }
 
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec_pretty(self).expect("manifest serializes");
-        bytes.push(b'\n');
-        bytes
+    /// Writes the run's errors, packs and whether it was interrupted, and
+    /// puts both files in place.
+    pub fn finish(mut self, errors: &[InputError], packs: &[PackInfo], interrupted: bool) -> std::io::Result<()> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let list = |v: String| v.replace('\n', "\n  ");
+        write!(
+            self.json,
+            "{}],\n  \"errors\": {},\n  \"packs\": {},\n  \"interrupted\": {interrupted}\n}}\n",
+            if self.rows == 0 { "" } else { "\n  " },
+            list(serde_json::to_string_pretty(errors).expect("errors serialize")),
+            list(serde_json::to_string_pretty(packs).expect("packs serialize")),
+        )?;
+        let csv = self.csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        csv.commit()?;
+        self.json.commit()
     }
+}
 
-    /// Writes `manifest.csv` and `manifest.json`.
-    pub fn write(&self, sink: &dyn Sink) -> std::io::Result<()> {
-        sink.write(Path::new("manifest.csv"), &self.to_csv())?;
-        sink.write(Path::new("manifest.json"), &self.to_json())
-    }
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
 }
 
 #[cfg(test)]
@@ -189,11 +303,56 @@ mod tests {
     fn csv_defuses_spreadsheet_formulas() {
         let mut row = ManifestRow::for_error(&InputError::new(Path::new("x.yaml"), "boom"), None);
         row.debtor = "=HYPERLINK(\"http://evil\")".into();
-        let m = Manifest { date: "2026-11-22".into(), shard: None, rows: vec![row], errors: vec![], packs: vec![], interrupted: false };
-        let csv = String::from_utf8(m.to_csv()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sink = Folder(dir.path().to_path_buf());
+        let mut m = ManifestWriter::new(&sink, "2026-11-22", None).unwrap();
+        m.push(&row);
+        m.finish(&[], &[], false).unwrap();
+        let csv = std::fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
         assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{csv}");
-        let json = String::from_utf8(m.to_json()).unwrap();
+        let json = std::fs::read_to_string(dir.path().join("manifest.json")).unwrap();
         assert!(json.contains("\"debtor\": \"=HYPERLINK"), "{json}");
+    }
+
+    /// The streamed JSON is the document serde_json would print for the
+    /// whole manifest at once.
+    #[test]
+    fn streamed_json_is_pretty_json() {
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            date: &'a str,
+            shard: Option<&'a str>,
+            rows: &'a [ManifestRow],
+            errors: &'a [InputError],
+            packs: &'a [PackInfo],
+            interrupted: bool,
+        }
+        let rows = [ManifestRow { id: "A".into(), ..ManifestRow::default() }, ManifestRow { id: "B\n\"x\"".into(), ..ManifestRow::default() }];
+        let errors = [InputError::new(Path::new("c.yaml"), "bad")];
+        let packs = [PackInfo { file: "pack-courrier.pdf".into(), channel: "courrier".into(), pages: 2, sha256: "00".into(), letters: vec![] }];
+        for n in [0, 1, 2] {
+            let dir = tempfile::tempdir().unwrap();
+            let sink = Folder(dir.path().to_path_buf());
+            let mut m = ManifestWriter::new(&sink, "2026-11-22", Some("1/2")).unwrap();
+            for r in &rows[..n] {
+                m.push(r);
+            }
+            let (e, p) = if n == 0 { (&errors[..0], &packs[..0]) } else { (&errors[..], &packs[..]) };
+            m.finish(e, p, n == 1).unwrap();
+            let whole = Whole { date: "2026-11-22", shard: Some("1/2"), rows: &rows[..n], errors: e, packs: p, interrupted: n == 1 };
+            let want = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+            assert_eq!(std::fs::read_to_string(dir.path().join("manifest.json")).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn an_unfinished_manifest_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = Folder(dir.path().to_path_buf());
+        let mut m = ManifestWriter::new(&sink, "2026-11-22", None).unwrap();
+        m.push(&ManifestRow::default());
+        drop(m);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

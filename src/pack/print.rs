@@ -5,6 +5,8 @@
 //! letters and of the invoice copies, embedded as vector PDF images: nothing
 //! is rasterised and the fonts of the letters stay embedded.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use crate::render::escape_typst;
@@ -18,14 +20,50 @@ pub struct Document {
     pub pages: usize,
 }
 
+/// Where the bytes of a page of a pack are, until the pack is made: a run
+/// of 100,000 letters does not keep them in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A file this run wrote, relative to the output (read back through
+    /// [`super::Sink::read`]).
+    Output(PathBuf),
+    /// A file of the input (an invoice copy next to its case).
+    Input(PathBuf),
+}
+
+/// A PDF of a pack: its name, page count and where to read it.
+#[derive(Debug, Clone)]
+pub struct PackDoc {
+    pub name: String,
+    pub pages: usize,
+    pub origin: Origin,
+}
+
+/// Most letters in one pack file. A larger batch is cut into volumes
+/// (`pack-courrier-001.pdf`, …), each typeset on its own, so that memory
+/// stays bounded however many letters a run builds; a volume (about 250 pages) is also a
+/// reasonable stack for a print shop's duplex printer.
+pub const VOLUME_LETTERS: usize = 100;
+
+/// The file names of the volumes of a pack of `letters` letters: the
+/// SPEC's `pack-<channel>.pdf` when one volume is enough.
+pub fn volume_names(stem: &str, letters: usize) -> Vec<String> {
+    let n = letters.div_ceil(VOLUME_LETTERS).max(1);
+    if n == 1 {
+        vec![format!("{stem}.pdf")]
+    } else {
+        (1..=n).map(|k| format!("{stem}-{k:03}.pdf")).collect()
+    }
+}
+
 /// One letter of a pack and what follows it.
 #[derive(Debug, Clone)]
 pub struct PackItem {
     pub id: String,
     pub postal_code: String,
-    pub letter: Document,
+    pub letter: PackDoc,
     /// Copies of the invoices, printed after the letter.
-    pub copies: Vec<Document>,
+    pub copies: Vec<PackDoc>,
     /// For the deposit list.
     pub recipient: String,
     pub address: String,
@@ -56,10 +94,11 @@ pub fn sort_items(items: &mut [PackItem]) {
     items.sort_by(|a, b| a.postal_code.cmp(&b.postal_code).then_with(|| a.id.cmp(&b.id)));
 }
 
-/// The Typst markup of a pack, the data files it reads and where each
-/// letter starts. Each letter starts on an odd page: a blank page is added
-/// after any letter (with its copies) that ends on an odd page.
-pub fn pack_markup(items: &[PackItem]) -> (String, Vec<(String, Vec<u8>)>, Vec<Placement>) {
+/// The Typst markup of a pack, the data files it reads (name, where to read
+/// it) and where each letter starts. Each letter starts on an odd page: a
+/// blank page is added after any letter (with its copies) that ends on an
+/// odd page.
+pub fn pack_markup(items: &[PackItem]) -> (String, Vec<(String, Origin)>, Vec<Placement>) {
     let mut markup = String::from("#set document(title: \"Pli de relances\")\n#set page(paper: \"a4\", margin: 0pt)\n");
     let mut data = Vec::new();
     let mut placements = Vec::new();
@@ -85,7 +124,7 @@ pub fn pack_markup(items: &[PackItem]) -> (String, Vec<(String, Vec<u8>)>, Vec<P
                 );
                 page += 1;
             }
-            data.push((key, doc.bytes.clone()));
+            data.push((key, doc.origin.clone()));
         }
         let blank_verso = (page - start + 1) % 2 == 1;
         if blank_verso {
@@ -160,7 +199,7 @@ mod tests {
     use super::*;
 
     fn item(id: &str, cp: &str, pages: usize, copies: &[usize]) -> PackItem {
-        let doc = |name: &str, pages: usize| Document { name: name.into(), bytes: vec![], pages };
+        let doc = |name: &str, pages: usize| PackDoc { name: name.into(), pages, origin: Origin::Input(name.into()) };
         PackItem {
             id: id.into(),
             postal_code: cp.into(),
@@ -188,5 +227,15 @@ mod tests {
             ]
         );
         assert_eq!(data.len(), 5);
+    }
+
+    #[test]
+    fn large_packs_are_cut_into_numbered_volumes() {
+        assert_eq!(volume_names("pack-lrar", 0), ["pack-lrar.pdf"]);
+        assert_eq!(volume_names("pack-lrar", VOLUME_LETTERS), ["pack-lrar.pdf"]);
+        assert_eq!(
+            volume_names("pack-courrier", 2 * VOLUME_LETTERS + 1),
+            ["pack-courrier-001.pdf", "pack-courrier-002.pdf", "pack-courrier-003.pdf"]
+        );
     }
 }
