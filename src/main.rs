@@ -125,8 +125,9 @@ fn open(common: &Common) -> Result<(Session, NaiveDate), ExitCode> {
 }
 
 /// mimalloc rather than glibc's malloc: Typst allocates and frees many small
-/// objects per letter; with glibc a fifth of a run's time was malloc and
-/// free, and freed memory came back to the system late.
+/// objects per letter; with glibc about 16 % of a run's perf samples were in
+/// malloc and free. On 5,000 cases (2 threads) the run took 14 % less time,
+/// for about 5 MiB more peak memory.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
