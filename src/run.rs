@@ -161,9 +161,11 @@ fn deliver(
                     .into_iter()
                     .map(|(c, path)| PackDoc { name: c.name, pages: c.pages, origin: Origin::Input(path) })
                     .collect(),
-                recipient: debtor.name.clone(),
-                address: debtor.address_lines()[1..].join(", "),
-                reference,
+                // For the deposit list; a posted letter keeps nothing it does
+                // not need until its pack is made.
+                recipient: if channel == Channel::Lrar { debtor.name.clone() } else { String::new() },
+                address: if channel == Channel::Lrar { debtor.address_lines()[1..].join(", ") } else { String::new() },
+                reference: if channel == Channel::Lrar { reference } else { String::new() },
             },
         )),
     }
@@ -330,9 +332,9 @@ type Built = (ManifestRow, Option<Delivery>, Option<InputError>);
 enum Slot {
     /// A valid case, to read again and build (not kept in memory between
     /// the two passes: a run of 100,000 cases would not fit).
-    Case(PathBuf),
+    Case(Box<Path>),
     /// A file that failed, or an id two files use.
-    Bad(InputError),
+    Bad(Box<InputError>),
 }
 
 /// Runs `work` for every index below `n` on `jobs` dedicated OS threads
@@ -416,16 +418,16 @@ fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn(
                 match dup.get(id.as_str()) {
                     Some(all) => {
                         let others: Vec<&Path> = all.iter().copied().filter(|p| p != path).collect();
-                        Slot::Bad(crate::case::duplicate_id(path, id, &others))
+                        Slot::Bad(Box::new(crate::case::duplicate_id(path, id, &others)))
                     }
-                    None => Slot::Case(path.to_path_buf()),
+                    None => Slot::Case(path.to_path_buf().into_boxed_path()),
                 }
             }
             Some(Err(e)) => {
                 if options.shard.is_some_and(|s| !s.contains(&e.file.display().to_string())) {
                     continue;
                 }
-                Slot::Bad(e.clone())
+                Slot::Bad(Box::new(e.clone()))
             }
         };
         slots.push(slot);
@@ -494,7 +496,8 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
                 Slot::Bad(e) => failed(e),
                 Slot::Case(path) => match crate::case::load_case(path) {
                     Ok(case) => {
-                        let (row, delivery) = build_case(session, world, LoadedCase { path: path.clone(), case }, date, options, sink);
+                        let loaded = LoadedCase { path: path.to_path_buf(), case };
+                        let (row, delivery) = build_case(session, world, loaded, date, options, sink);
                         (row, delivery, None)
                     }
                     Err(e) => failed(&e),

@@ -50,6 +50,9 @@ fn library() -> &'static LazyHash<Library> {
     LIB.get_or_init(|| LazyHash::new(Library::default()))
 }
 
+/// How many compiles an unused cached result of Typst survives.
+const CACHE_AGE: usize = 3;
+
 /// The id of the letter being compiled; fixed so that caches carry over.
 fn main_id() -> FileId {
     static ID: OnceLock<FileId> = OnceLock::new();
@@ -117,7 +120,7 @@ impl LetterWorld {
 
     /// Drops every cached result of Typst, of every world of the process.
     /// After a pack volume: its decoded letters are of no use to the next
-    /// volume, and `compile_pdf` keeps the caches of the last ten compiles,
+    /// volume, and `compile_pdf` keeps what the last few compiles used,
     /// which for volumes of a hundred letters is hundreds of megabytes.
     pub fn forget_caches() {
         typst::comemo::evict(0);
@@ -130,8 +133,11 @@ impl LetterWorld {
         self.data = export.data.into_iter().map(|(k, v)| (k, Bytes::new(v))).collect();
         let result = self.compile_inner(&export.ident, export.date, export.archival);
         self.data.clear();
-        // Keep memory bounded across thousands of letters, failed ones too.
-        typst::comemo::evict(10);
+        // Keep memory bounded across thousands of letters, failed ones too:
+        // keep only what the last three compiles (of any thread) used. On
+        // 1,000 letters with 2 threads (5 runs each) this took the peak from
+        // about 150 MB (10 compiles) to about 128 MB, the time unchanged.
+        typst::comemo::evict(CACHE_AGE);
         result
     }
 
@@ -170,7 +176,7 @@ impl LetterWorld {
             .map(|doc| {
                 doc.pages().iter().map(|page| collect_text(self, &page.frame)).collect::<String>()
             });
-        typst::comemo::evict(10);
+        typst::comemo::evict(CACHE_AGE);
         result
     }
 
