@@ -16,9 +16,7 @@ pub mod print;
 /// Writes `bytes` to `path` atomically: temporary file in the same folder,
 /// flushed to disk, then renamed over the destination.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".relance-").suffix(".tmp").tempfile_in(dir)?;
+    let mut tmp = temporary_beside(path)?;
     tmp.write_all(bytes)?;
     persist(tmp, path)
 }
@@ -89,9 +87,7 @@ impl Sink for Folder {
 
     fn create<'a>(&'a self, rel: &Path) -> std::io::Result<Box<dyn Staged + 'a>> {
         let path = self.0.join(rel);
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let tmp = tempfile::Builder::new().prefix(".relance-").suffix(".tmp").tempfile_in(dir)?;
+        let tmp = temporary_beside(&path)?;
         Ok(Box::new(OnDisk { file: std::io::BufWriter::new(tmp), path }))
     }
 
@@ -122,6 +118,14 @@ impl Staged for OnDisk {
         let tmp = self.file.into_inner().map_err(|e| e.into_error())?;
         persist(tmp, &self.path)
     }
+}
+
+/// A temporary file (`.relance-*.tmp`) in the folder of `path`, created if
+/// missing, so that the final rename stays on one file system.
+fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    tempfile::Builder::new().prefix(".relance-").suffix(".tmp").tempfile_in(dir)
 }
 
 /// Makes a finished temporary file readable by the back office, flushes it
@@ -220,14 +224,6 @@ pub struct ManifestWriter<'a> {
     /// The first write error: the run goes on (letters are still worth
     /// building), the manifest is reported as not written at the end.
     failed: Option<std::io::Error>,
-}
-
-/// What a finished manifest counted.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Tally {
-    pub rows: usize,
-    pub letters: usize,
-    pub errors: usize,
 }
 
 impl<'a> ManifestWriter<'a> {
