@@ -99,7 +99,8 @@ pub fn default_config_path(cases: &Path) -> PathBuf {
 /// The decision for one case at one date.
 pub struct Planned {
     pub loaded: LoadedCase,
-    pub outcome: Result<(Statement, Decision), String>,
+    /// The computation's error is the case file's.
+    pub outcome: Result<(Statement, Decision), InputError>,
 }
 
 /// Computes what each case owes and which letter it is due for.
@@ -109,23 +110,25 @@ pub fn plan_case(session: &Session, loaded: LoadedCase, date: NaiveDate, forced:
             let decision = escalation::decide(&loaded.case, &session.config, &owed, date, forced);
             (owed, decision)
         })
-        .map_err(|e| format!("{}: {e}", loaded.path.display()));
+        .map_err(|e| InputError::new(&loaded.path, e.to_string()));
     Planned { loaded, outcome }
+}
+
+/// The case files a `CASES` argument names: a folder's case files (see
+/// [`case::case_files`]), or one file.
+pub fn case_paths(cases: &Path, config_path: &Path) -> Vec<Result<PathBuf, InputError>> {
+    if cases.is_file() {
+        vec![Ok(cases.to_path_buf())]
+    } else if cases.is_dir() {
+        case::case_files(cases, Some(config_path))
+    } else {
+        vec![Err(InputError::new(cases, "no such file or folder; expected a folder of case files"))]
+    }
 }
 
 /// Loads every case under `cases` (a folder, or a single file).
 pub fn load_cases(cases: &Path, config_path: &Path) -> (Vec<LoadedCase>, Vec<InputError>) {
-    if cases.is_file() {
-        let text = std::fs::read_to_string(cases);
-        match text.map_err(|e| InputError::new(cases, format!("cannot read: {e}"))).and_then(|t| case::parse_case(cases, &t)) {
-            Ok(case) => (vec![LoadedCase { path: cases.to_path_buf(), case }], Vec::new()),
-            Err(e) => (Vec::new(), vec![e]),
-        }
-    } else if cases.is_dir() {
-        case::load_cases(cases, Some(config_path))
-    } else {
-        (Vec::new(), vec![InputError::new(cases, "no such file or folder; expected a folder of case files")])
-    }
+    case::load_cases(case_paths(cases, config_path))
 }
 
 /// A letter ready to write.

@@ -194,9 +194,9 @@ fn main() -> ExitCode {
             for l in loaded {
                 let planned = relance::plan_case(&session, l, date, common.level);
                 let mut row = relance::base_row(&planned);
-                if let Err(msg) = &planned.outcome {
+                if let Err(e) = &planned.outcome {
                     row.status = relance::pack::Status::Error;
-                    row.error = msg.clone();
+                    row.error = e.to_string();
                 }
                 if let Ok((_, Decision::Send { level, .. })) = &planned.outcome {
                     row.file = format!("letters/{}", relance::letter_file_name(&planned.loaded.case.id.0, *level));

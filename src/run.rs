@@ -179,42 +179,37 @@ fn build_case(
     date: NaiveDate,
     options: &BuildOptions,
     sink: &dyn Sink,
-) -> (ManifestRow, Option<Delivery>) {
+) -> Built {
     let planned = plan_case(session, loaded, date, options.forced);
     let mut row = base_row(&planned);
-    let fail = |row: &mut ManifestRow, msg: String| {
+    let failed = |mut row: ManifestRow, error: InputError| -> Built {
         row.status = Status::Error;
-        row.error = msg;
+        row.error = error.to_string();
+        (row, None, Some(error))
     };
     let (owed, decision) = match &planned.outcome {
         Ok(x) => x,
-        Err(msg) => {
-            fail(&mut row, msg.clone());
-            return (row, None);
-        }
+        Err(e) => return failed(row, e.clone()),
     };
-    let Decision::Send { level, .. } = decision else { return (row, None) };
+    let Decision::Send { level, .. } = decision else { return (row, None, None) };
     let case = &planned.loaded.case;
     let path = &planned.loaded.path;
     let copies = match invoice_copies(case, path) {
         Ok(c) => c,
-        Err(msg) => {
-            fail(&mut row, format!("{}: {msg}", path.display()));
-            return (row, None);
-        }
+        Err(msg) => return failed(row, InputError::new(path, msg)),
     };
     let built = match build_letter(session, world, case, owed, decision, date, options.draft) {
         Ok(Some(b)) => b,
-        Ok(None) => return (row, None),
-        Err(msg) => {
-            fail(&mut row, format!("{}: {msg}", path.display()));
-            return (row, None);
-        }
+        Ok(None) => return (row, None, None),
+        Err(msg) => return failed(row, InputError::new(path, msg)),
     };
     let name = letter_file_name(&case.id.0, *level);
     if let Err(e) = sink.write(&Path::new("letters").join(&name), &built.pdf) {
-        fail(&mut row, format!("writing letters/{name}: {e}"));
-        return (row, None);
+        let msg = format!("writing letters/{name}: {e}");
+        let (mut row, delivery, error) = failed(row, InputError::new(path, msg.clone()));
+        // The manifest's column names the file that could not be written.
+        row.error = msg;
+        return (row, delivery, error);
     }
     row.pages = built.pages.to_string();
     row.file = format!("letters/{name}");
@@ -227,12 +222,9 @@ fn build_case(
             if let Delivery::Email(p) = &d {
                 row.email = p.display().to_string();
             }
-            (row, Some(d))
+            (row, Some(d), None)
         }
-        Err(msg) => {
-            fail(&mut row, format!("{}: {msg}", path.display()));
-            (row, None)
-        }
+        Err(msg) => failed(row, InputError::new(path, msg)),
     }
 }
 
@@ -381,13 +373,7 @@ fn fan_out<W, R: Send>(
 /// is kept, to find the ids that two files use (neither is built) and the
 /// shard of each case.
 fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn() -> bool + Sync)) -> Vec<Slot> {
-    let found: Vec<Result<PathBuf, InputError>> = if cases.is_file() {
-        vec![Ok(cases.to_path_buf())]
-    } else if cases.is_dir() {
-        crate::case::case_files(cases, Some(&session.config_path))
-    } else {
-        vec![Err(InputError::new(cases, "no such file or folder; expected a folder of case files"))]
-    };
+    let found = crate::case_paths(cases, &session.config_path);
     let mut ids: Vec<Option<Result<String, InputError>>> = (0..found.len()).map(|_| None).collect();
     fan_out(
         options.jobs,
@@ -477,8 +463,7 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
         match row.status {
             Status::Letter => report.letters += 1,
             Status::Error => {
-                let msg = row.error.strip_prefix(&format!("{}: ", row.source)).unwrap_or(&row.error);
-                report.errors.push(error.unwrap_or_else(|| InputError::new(Path::new(&row.source), msg)));
+                report.errors.push(error.unwrap_or_else(|| InputError::new(Path::new(&row.source), row.error.clone())));
                 report.failures.push(row.clone());
             }
             Status::None => {}
@@ -495,11 +480,7 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
             match &slots[i] {
                 Slot::Bad(e) => failed(e),
                 Slot::Case(path) => match crate::case::load_case(path) {
-                    Ok(case) => {
-                        let loaded = LoadedCase { path: path.to_path_buf(), case };
-                        let (row, delivery) = build_case(session, world, loaded, date, options, sink);
-                        (row, delivery, None)
-                    }
+                    Ok(case) => build_case(session, world, LoadedCase { path: path.to_path_buf(), case }, date, options, sink),
                     Err(e) => failed(&e),
                 },
             }

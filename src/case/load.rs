@@ -319,11 +319,12 @@ pub fn duplicates<'a>(ids: impl Iterator<Item = (&'a str, &'a Path)>) -> HashMap
     by_id
 }
 
-/// Loads every case under `dir`; see [`case_files`] and [`duplicates`].
-pub fn load_cases(dir: &Path, config_file: Option<&Path>) -> (Vec<LoadedCase>, Vec<InputError>) {
+/// Loads the case files `found` (see [`case_files`]); ids used by two
+/// files fail both (see [`duplicates`]).
+pub fn load_cases(found: Vec<Result<PathBuf, InputError>>) -> (Vec<LoadedCase>, Vec<InputError>) {
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
-    for found in case_files(dir, config_file) {
+    for found in found {
         match found.and_then(|path| load_case(&path).map(|case| LoadedCase { path, case })) {
             Ok(l) => loaded.push(l),
             Err(e) => errors.push(e),
