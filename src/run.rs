@@ -508,7 +508,11 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
     }
     report.errors.sort_by(|a, b| a.file.cmp(&b.file).then_with(|| a.message.cmp(&b.message)));
     report.failed = report.failures.len() + usize::from(report.rows == 0 && !report.errors.is_empty());
+    // Letters, e-mails and packs reach the disk before the manifest that
+    // lists them; then the manifest's own rename.
+    sink.sync()?;
     manifest.finish(&report.errors, &packs, report.interrupted)?;
+    sink.sync()?;
     Ok(report)
 }
 

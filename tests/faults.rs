@@ -103,6 +103,44 @@ fn a_full_disk_fails_the_cases_it_hits_and_says_so() {
     assert_eq!(report.letters + failed.len(), 6);
 }
 
+/// Records what a run asks of its output, in order.
+struct Journal {
+    root: PathBuf,
+    events: Mutex<Vec<String>>,
+}
+
+impl Sink for Journal {
+    fn write(&self, rel: &Path, _bytes: &[u8]) -> std::io::Result<()> {
+        self.events.lock().unwrap().push(rel.display().to_string());
+        Ok(())
+    }
+    fn root(&self) -> &Path {
+        &self.root
+    }
+    fn sync(&self) -> std::io::Result<()> {
+        self.events.lock().unwrap().push("<sync>".into());
+        Ok(())
+    }
+}
+
+/// Files are not flushed one by one but all at once, and that flush comes
+/// after the last letter, e-mail and pack, and before the manifest: once the
+/// manifest exists, everything it lists is on disk.
+#[test]
+fn every_file_is_flushed_before_the_manifest_and_the_manifest_after() {
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let sink = Journal { root: PathBuf::from("out"), events: Mutex::new(Vec::new()) };
+    relance::run::build_to(&session(), &fixtures(), &sink, date, &Default::default()).unwrap();
+    let events = sink.events.into_inner().unwrap();
+    let first_manifest = events.iter().position(|e| e.starts_with("manifest.")).expect("a manifest");
+    let syncs: Vec<usize> = events.iter().enumerate().filter(|(_, e)| *e == "<sync>").map(|(i, _)| i).collect();
+    assert_eq!(syncs.len(), 2, "{events:?}");
+    assert_eq!(syncs[0], first_manifest - 1, "flush just before the manifest: {events:?}");
+    assert_eq!(syncs[1], events.len() - 1, "and once more after it: {events:?}");
+    // (This sink cannot read letters back, so no pack is made here.)
+    assert!(events[..syncs[0]].iter().any(|e| e.starts_with("letters/")) && events[..syncs[0]].iter().any(|e| e.starts_with("emails/")), "{events:?}");
+}
+
 #[test]
 fn a_real_full_disk_leaves_only_whole_files() {
     // A 200 KiB tmpfs: needs root and mount rights (CI has them; a laptop

@@ -1,6 +1,12 @@
 //! What a run leaves on disk: letters and the manifest, each written to a
 //! temporary name in the target folder and renamed into place, so a crash or
 //! a failed case never leaves a half-written file.
+//!
+//! A run's files are flushed to the disk together, once, just before the
+//! manifest (see [`Sink::sync`]) rather than one `fsync` per file: the
+//! manifest is the record of the run, so once it exists everything it lists
+//! is on disk, even after a power cut; before it exists, the run is simply
+//! run again (its output is the same, byte for byte).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +24,7 @@ pub mod print;
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = temporary_beside(path)?;
     tmp.write_all(bytes)?;
-    persist(tmp, path)
+    persist(tmp, path, Flush::Now)
 }
 
 /// Where a run's files go. The real one is a [`Folder`]; tests inject
@@ -41,6 +47,12 @@ pub trait Sink: Sync {
     /// that letters need not stay in memory until the packs are made.
     fn read(&self, rel: &Path) -> std::io::Result<Vec<u8>> {
         Err(std::io::Error::new(std::io::ErrorKind::Unsupported, format!("{} cannot be read back", rel.display())))
+    }
+
+    /// Makes every file written so far durable. Called before the manifest
+    /// is committed and again after (for its rename).
+    fn sync(&self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -77,8 +89,13 @@ impl<S: Sink + ?Sized> Staged for Buffered<'_, S> {
 pub struct Folder(pub PathBuf);
 
 impl Sink for Folder {
+    /// Whole file or nothing, renamed into place; flushed to disk by
+    /// [`Folder::sync`] with the rest of the run.
     fn write(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        write_atomic(&self.0.join(rel), bytes)
+        let path = self.0.join(rel);
+        let mut tmp = temporary_beside(&path)?;
+        tmp.write_all(bytes)?;
+        persist(tmp, &path, Flush::WithTheRun)
     }
 
     fn root(&self) -> &Path {
@@ -93,6 +110,28 @@ impl Sink for Folder {
 
     fn read(&self, rel: &Path) -> std::io::Result<Vec<u8>> {
         std::fs::read(self.0.join(rel))
+    }
+
+    /// One `syncfs` of the output's file system: data and renames of every
+    /// file of the run. On 1,000 letters this replaced 2,000 `fsync` calls
+    /// (letter and e-mail each) that held the typesetting threads.
+    #[cfg(target_os = "linux")]
+    fn sync(&self) -> std::io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let dir = std::fs::File::open(&self.0)?;
+        // SAFETY: `dir` is an open descriptor for the whole call.
+        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Elsewhere: `sync` of every file system (no `syncfs`).
+    #[cfg(all(unix, not(target_os = "linux")))]
+    fn sync(&self) -> std::io::Result<()> {
+        // SAFETY: sync(2) takes no arguments and cannot fail.
+        unsafe { libc::sync() };
+        Ok(())
     }
 }
 
@@ -116,7 +155,7 @@ impl Write for OnDisk {
 impl Staged for OnDisk {
     fn commit(self: Box<Self>) -> std::io::Result<()> {
         let tmp = self.file.into_inner().map_err(|e| e.into_error())?;
-        persist(tmp, &self.path)
+        persist(tmp, &self.path, Flush::Now)
     }
 }
 
@@ -128,16 +167,27 @@ fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     tempfile::Builder::new().prefix(".relance-").suffix(".tmp").tempfile_in(dir)
 }
 
+/// When a file's bytes must reach the disk.
+#[derive(Clone, Copy, PartialEq)]
+enum Flush {
+    /// Before it is renamed into place (a file written on its own).
+    Now,
+    /// With the rest of the run, by [`Sink::sync`].
+    WithTheRun,
+}
+
 /// Makes a finished temporary file readable by the back office, flushes it
-/// to disk and renames it over `path`.
-fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+/// to disk if asked, and renames it over `path`.
+fn persist(tmp: tempfile::NamedTempFile, path: &Path, flush: Flush) -> std::io::Result<()> {
     // Temporary files are private (0600); outputs are for the back office.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
-    tmp.as_file().sync_all()?;
+    if flush == Flush::Now {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
