@@ -475,19 +475,21 @@ enum Segment<'a> {
 fn path_segments(path: &str) -> Vec<Segment<'_>> {
     let mut out = Vec::new();
     for part in path.split('.').filter(|p| !p.is_empty()) {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
+        // Indices are the `[N]` at the end of a part; whatever is before
+        // them is the key, brackets included (`a]]b[]]c` is a key: a fuzz
+        // finding, which used to make this parser slice backwards).
+        let mut key = part;
+        let mut indices = Vec::new();
+        while let Some(inner) = key.strip_suffix(']') {
+            let Some(open) = inner.rfind('[') else { break };
+            let Ok(i) = inner[open + 1..].parse() else { break };
+            indices.push(Segment::Index(i));
+            key = &inner[..open];
+        }
         if !key.is_empty() {
             out.push(Segment::Key(key));
         }
-        while let Some(close) = rest.find(']') {
-            if let Ok(i) = rest[1..close].parse() {
-                out.push(Segment::Index(i));
-            }
-            rest = &rest[close + 1..];
-        }
+        out.extend(indices.into_iter().rev());
     }
     out
 }
@@ -546,5 +548,16 @@ mod tests {
         assert_eq!(locate(text, "invoices[1]").map(|p| p.0), Some(5));
         assert_eq!(locate(text, "policy.mise-en-demeure.channel"), Some((8, 31)));
         assert_eq!(locate(text, "invoices[7].due"), None);
+    }
+
+    #[test]
+    fn brackets_inside_a_key_are_part_of_the_key() {
+        // A fuzz finding: this path made the index parser slice backwards.
+        let segments = path_segments("debtor]]a[]]]icy.x[2][0]");
+        assert!(matches!(
+            segments[..],
+            [Segment::Key("debtor]]a[]]]icy"), Segment::Key("x"), Segment::Index(2), Segment::Index(0)]
+        ));
+        assert!(matches!(path_segments("invoices[1].due")[..], [Segment::Key("invoices"), Segment::Index(1), Segment::Key("due")]));
     }
 }
