@@ -22,9 +22,14 @@ pub mod print;
 /// Writes `bytes` to `path` atomically: temporary file in the same folder,
 /// flushed to disk, then renamed over the destination.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_whole(path, bytes, Flush::Now)
+}
+
+/// Temporary file beside `path`, `bytes` written, flushed as asked, renamed.
+fn write_whole(path: &Path, bytes: &[u8], flush: Flush) -> std::io::Result<()> {
     let mut tmp = temporary_beside(path)?;
     tmp.write_all(bytes)?;
-    persist(tmp, path, Flush::Now)
+    persist(tmp, path, flush)
 }
 
 /// Where a run's files go. The real one is a [`Folder`]; tests inject
@@ -92,10 +97,7 @@ impl Sink for Folder {
     /// Whole file or nothing, renamed into place; flushed to disk by
     /// [`Folder::sync`] with the rest of the run.
     fn write(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let path = self.0.join(rel);
-        let mut tmp = temporary_beside(&path)?;
-        tmp.write_all(bytes)?;
-        persist(tmp, &path, Flush::WithTheRun)
+        write_whole(&self.0.join(rel), bytes, Flush::WithTheRun)
     }
 
     fn root(&self) -> &Path {
