@@ -284,6 +284,8 @@ fn write_packs(
     date: NaiveDate,
     sink: &dyn Sink,
 ) -> (Vec<PackInfo>, Vec<String>) {
+    // The letters' caches and freed pages are no use to the packs.
+    crate::typeset::LetterWorld::forget_caches();
     let mut world = session.world();
     let mut packs = Vec::new();
     let mut failures = Vec::new();

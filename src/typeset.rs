@@ -118,12 +118,24 @@ impl LetterWorld {
         }
     }
 
-    /// Drops every cached result of Typst, of every world of the process.
-    /// After a pack volume: its decoded letters are of no use to the next
-    /// volume, and `compile_pdf` keeps what the last few compiles used,
-    /// which for volumes of a hundred letters is hundreds of megabytes.
+    /// Drops every cached result of Typst, of every world of the process,
+    /// and hands the memory this frees back to the system. Between stages
+    /// of a run (after the letters, after each pack volume): a pack volume's
+    /// decoded letters are of no use to the next one, and `compile_pdf`
+    /// keeps what the last few compiles used, which for volumes of a hundred
+    /// letters is hundreds of megabytes.
+    ///
+    /// mimalloc (the binary's allocator) otherwise keeps freed pages for a
+    /// while, and pages of the finished letter threads were still counted
+    /// when the pack volumes allocated theirs: on 1,000 cases with 1 thread
+    /// the peak was 119–130 MiB without this collect and 97–99 MiB with it
+    /// (3 runs each), the time unchanged within noise. When the allocator
+    /// is not mimalloc (tests), the collect has nothing to do.
     pub fn forget_caches() {
         typst::comemo::evict(0);
+        // SAFETY: mi_collect takes no pointer; it only frees pages mimalloc
+        // holds and no longer uses.
+        unsafe { libmimalloc_sys::mi_collect(true) };
     }
 
     /// Typesets `markup` to PDF; returns the bytes and the page count.
