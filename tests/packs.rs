@@ -237,7 +237,9 @@ fn an_invoice_copy_outside_the_case_folder_is_refused() {
 }
 
 /// Over 100 letters, a pack is cut into volumes of 100 (memory stays
-/// bounded); each volume is whole and its letters are in pack order.
+/// bounded); each volume is whole and its letters are in pack order. The
+/// volumes are typeset in parallel: with one thread or two, every file of
+/// the run is the same, byte for byte.
 #[test]
 fn a_large_pack_is_cut_into_volumes_of_100_letters() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,8 +250,26 @@ fn a_large_pack_is_cut_into_volumes_of_100_letters() {
         std::fs::write(dir.path().join(format!("c{i:03}.yaml")), case).unwrap();
     }
     let out = dir.path().join("out");
-    let o = build(dir.path(), &out, &[]);
+    let o = build(dir.path(), &out, &["--jobs", "2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let alone = dir.path().join("out-1");
+    let o = build(dir.path(), &alone, &["--jobs", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files = |root: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut all: Vec<_> = walkdir::WalkDir::new(root)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| (e.path().strip_prefix(root).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap()))
+            .collect();
+        all.sort();
+        all
+    };
+    let (two, one) = (files(&out), files(&alone));
+    assert_eq!(two.iter().map(|f| &f.0).collect::<Vec<_>>(), one.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for ((name, a), (_, b)) in two.iter().zip(&one) {
+        assert!(a == b, "{} differs between --jobs 2 and --jobs 1", name.display());
+    }
     assert!(!out.join("pack-courrier.pdf").exists());
     let m = manifest(&out);
     let packs = m["packs"].as_array().unwrap();
