@@ -299,8 +299,8 @@ impl<'a> ManifestWriter<'a> {
         }
         let result = self.csv.serialize(&cells).map_err(std::io::Error::other).and_then(|()| {
             let sep = if self.rows == 0 { "\n    " } else { ",\n    " };
-            let pretty = serde_json::to_string_pretty(row).expect("a row serializes");
-            write!(self.json, "{sep}{}", pretty.replace('\n', "\n    "))
+            write!(self.json, "{sep}")?;
+            serde_json::to_writer_pretty(Indented { out: &mut self.json, indent: b"    " }, row).map_err(std::io::Error::other)
         });
         self.rows += 1;
         if let Err(e) = result {
@@ -314,17 +314,40 @@ impl<'a> ManifestWriter<'a> {
         if let Some(e) = self.failed {
             return Err(e);
         }
-        let list = |v: String| v.replace('\n', "\n  ");
-        write!(
-            self.json,
-            "{}],\n  \"errors\": {},\n  \"packs\": {},\n  \"interrupted\": {interrupted}\n}}\n",
-            if self.rows == 0 { "" } else { "\n  " },
-            list(serde_json::to_string_pretty(errors).expect("errors serialize")),
-            list(serde_json::to_string_pretty(packs).expect("packs serialize")),
-        )?;
+        // Streamed: the packs list one placement per posted letter (70,000
+        // in a run of 100,000 cases), tens of megabytes as one string.
+        write!(self.json, "{}],\n  \"errors\": ", if self.rows == 0 { "" } else { "\n  " })?;
+        serde_json::to_writer_pretty(Indented { out: &mut self.json, indent: b"  " }, errors).map_err(std::io::Error::other)?;
+        write!(self.json, ",\n  \"packs\": ")?;
+        serde_json::to_writer_pretty(Indented { out: &mut self.json, indent: b"  " }, packs).map_err(std::io::Error::other)?;
+        write!(self.json, ",\n  \"interrupted\": {interrupted}\n}}\n")?;
         let csv = self.csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
         csv.commit()?;
         self.json.commit()
+    }
+}
+
+/// Writes through to `out`, with `indent` after every line break: pretty
+/// JSON nested inside the manifest's own, without building it as a string.
+struct Indented<'w, W: Write + ?Sized> {
+    out: &'w mut W,
+    indent: &'static [u8],
+}
+
+impl<W: Write + ?Sized> Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+                self.out.write_all(self.indent)?;
+            }
+            self.out.write_all(line)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
@@ -345,6 +368,16 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"world");
         let names: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.pdf")]);
+    }
+
+    #[test]
+    fn streamed_json_is_indented_like_the_nested_string() {
+        let value = serde_json::json!({"packs": [{"file": "a\nb.pdf", "letters": [{"id": "X", "pages": [1, 2]}]}], "e": []});
+        let mut out = Vec::new();
+        serde_json::to_writer_pretty(Indented { out: &mut out, indent: b"  " }, &value).unwrap();
+        let nested = serde_json::to_string_pretty(&value).unwrap().replace('\n', "\n  ");
+        assert_eq!(String::from_utf8(out).unwrap(), nested);
+        assert!(nested.contains("\n        \"letters\""), "{nested}");
     }
 
     #[test]
