@@ -275,8 +275,9 @@ fn write_deposit_list(
     sink.write(Path::new(file), &pdf).map_err(|e| format!("writing {file}: {e}"))
 }
 
-/// Makes the packs of the run, cut into volumes typeset on `jobs` threads;
-/// returns what was written, in pack order, and what failed.
+/// Makes the packs of the run, cut into volumes typeset on `jobs` threads
+/// (one Typst world each); returns what was written, in pack order, and
+/// what failed.
 fn write_packs(
     session: &Session,
     mut courrier: Vec<PackItem>,
@@ -295,9 +296,10 @@ fn write_packs(
         if items.is_empty() {
             continue;
         }
-        let names = pack::print::volume_names(&format!("pack-{}", channel.as_str()), items.len());
-        let lists = pack::print::volume_names("depot-lrar", items.len());
-        for ((volume, name), list) in items.chunks(pack::print::VOLUME_LETTERS).zip(names).zip(lists) {
+        let cut = pack::print::volumes(items);
+        let names = pack::print::volume_names(&format!("pack-{}", channel.as_str()), cut.len());
+        let lists = pack::print::volume_names("depot-lrar", cut.len());
+        for ((volume, name), list) in cut.into_iter().zip(names).zip(lists) {
             volumes.push((channel, volume, name, list));
         }
     }
@@ -523,7 +525,10 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
     report.interrupted = cancelled() && report.rows < slots.len();
     let mut packs = Vec::new();
     if !report.interrupted {
-        let (made, failures) = write_packs(session, courrier, lrar, date, sink, options.jobs);
+        // One thread for the packs whatever --jobs says: two volumes at a
+        // time took the peak of a 100,000-case run from 134 to 150 MiB (the
+        // posted-letter volumes) for about 4 % of its time.
+        let (made, failures) = write_packs(session, courrier, lrar, date, sink, 1);
         packs = made;
         report.errors.extend(failures.into_iter().map(|msg| InputError::new(out, msg)));
     }
