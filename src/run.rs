@@ -526,7 +526,7 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
     let mut packs = Vec::new();
     if !report.interrupted {
         // One thread for the packs whatever --jobs says: two volumes at a
-        // time took the peak of a 100,000-case run from 134 to 150 MiB (the
+        // time took the peak of a 100,000-case run from 131 to 146 MiB (the
         // posted-letter volumes) for about 4 % of its time.
         let (made, failures) = write_packs(session, courrier, lrar, date, sink, 1);
         packs = made;

@@ -128,7 +128,7 @@ impl LetterWorld {
     /// mimalloc (the binary's allocator) otherwise keeps freed pages for a
     /// while, and pages of the finished letter threads were still counted
     /// when the pack volumes allocated theirs: on 1,000 cases with 1 thread
-    /// the peak was 119–130 MiB without this collect and 97–99 MiB with it
+    /// the peak was 116–127 MiB without this collect and 94–97 MiB with it
     /// (3 runs each), the time unchanged within noise. When the allocator
     /// is not mimalloc (tests), the collect has nothing to do.
     pub fn forget_caches() {

@@ -48,7 +48,7 @@ pub const VOLUME_LETTERS: usize = 100;
 /// Most pages of letters and invoice copies one volume embeds. Memory while
 /// a volume is typeset follows the pages it embeds, not its letters: in a
 /// 100,000-case run the volumes of 100 two-page mises en demeure took the
-/// peak about 20 MiB above the one-page letters' volumes.
+/// peak 20–25 MiB above the one-page letters' volumes.
 pub const VOLUME_PAGES: usize = 100;
 
 /// Cuts a sorted pack into volumes: at most [`VOLUME_LETTERS`] letters and
