@@ -275,61 +275,45 @@ fn write_deposit_list(
     sink.write(Path::new(file), &pdf).map_err(|e| format!("writing {file}: {e}"))
 }
 
-/// Makes the packs of the run, cut into volumes typeset on `jobs` threads
-/// (one Typst world each); returns what was written, in pack order, and
-/// what failed.
+/// Makes the packs of the run, cut into volumes; returns what was written,
+/// in pack order, and what failed.
+///
+/// One volume at a time, on this thread, whatever `--jobs` says: two
+/// volumes at a time took the peak of a 100,000-case run from 131 to
+/// 146 MiB (the posted-letter volumes) for about 4 % of its time.
 fn write_packs(
     session: &Session,
     mut courrier: Vec<PackItem>,
     mut lrar: Vec<PackItem>,
     date: NaiveDate,
     sink: &dyn Sink,
-    jobs: usize,
 ) -> (Vec<PackInfo>, Vec<String>) {
     // The letters' caches and freed pages are no use to the packs.
     crate::typeset::LetterWorld::forget_caches();
-    pack::print::sort_items(&mut courrier);
-    pack::print::sort_items(&mut lrar);
-    // (channel, letters, pack file, deposit list file)
-    let mut volumes: Vec<(Channel, &[PackItem], String, String)> = Vec::new();
-    for (channel, items) in [(Channel::Courrier, &courrier), (Channel::Lrar, &lrar)] {
+    let mut world = session.world();
+    let mut packs = Vec::new();
+    let mut failures = Vec::new();
+    for (channel, items) in [(Channel::Courrier, &mut courrier), (Channel::Lrar, &mut lrar)] {
         if items.is_empty() {
             continue;
         }
+        pack::print::sort_items(items);
         let cut = pack::print::volumes(items);
         let names = pack::print::volume_names(&format!("pack-{}", channel.as_str()), cut.len());
         let lists = pack::print::volume_names("depot-lrar", cut.len());
         for ((volume, name), list) in cut.into_iter().zip(names).zip(lists) {
-            volumes.push((channel, volume, name, list));
-        }
-    }
-    let mut done: Vec<Option<(Option<PackInfo>, Vec<String>)>> = (0..volumes.len()).map(|_| None).collect();
-    fan_out(
-        jobs,
-        volumes.len(),
-        // A pack volume, once begun, is finished: Ctrl-C stops the letters.
-        &|| false,
-        &|| session.world(),
-        &|world, i| {
-            let (channel, items, name, list) = &volumes[i];
-            let mut failures = Vec::new();
-            let info = write_pack(world, *channel, name.clone(), items, date, sink).map_err(|msg| failures.push(msg)).ok();
+            match write_pack(&mut world, channel, name, volume, date, sink) {
+                Ok(info) => packs.push(info),
+                Err(msg) => failures.push(msg),
+            }
             // A volume's decoded letters are of no use to the next one.
             crate::typeset::LetterWorld::forget_caches();
-            if *channel == Channel::Lrar
-                && let Err(msg) = write_deposit_list(session, world, list, items, date, sink)
+            if channel == Channel::Lrar
+                && let Err(msg) = write_deposit_list(session, &mut world, &list, volume, date, sink)
             {
                 failures.push(msg);
             }
-            (info, failures)
-        },
-        |i, r| done[i] = Some(r),
-    );
-    let mut packs = Vec::new();
-    let mut failures = Vec::new();
-    for (info, failed) in done.into_iter().flatten() {
-        packs.extend(info);
-        failures.extend(failed);
+        }
     }
     if !lrar.is_empty()
         && let Err(e) = sink.write(Path::new("depot-lrar.csv"), &pack::print::deposit_csv(&lrar))
@@ -525,10 +509,7 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
     report.interrupted = cancelled() && report.rows < slots.len();
     let mut packs = Vec::new();
     if !report.interrupted {
-        // One thread for the packs whatever --jobs says: two volumes at a
-        // time took the peak of a 100,000-case run from 131 to 146 MiB (the
-        // posted-letter volumes) for about 4 % of its time.
-        let (made, failures) = write_packs(session, courrier, lrar, date, sink, 1);
+        let (made, failures) = write_packs(session, courrier, lrar, date, sink);
         packs = made;
         report.errors.extend(failures.into_iter().map(|msg| InputError::new(out, msg)));
     }

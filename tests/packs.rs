@@ -238,7 +238,7 @@ fn an_invoice_copy_outside_the_case_folder_is_refused() {
 
 /// Over 100 letters, a pack is cut into volumes of 100 (memory stays
 /// bounded); each volume is whole and its letters are in pack order. The
-/// volumes are typeset in parallel: with one thread or two, every file of
+/// letters are typeset in parallel: with one thread or two, every file of
 /// the run is the same, byte for byte.
 #[test]
 fn a_large_pack_is_cut_into_volumes_of_100_letters() {

@@ -300,7 +300,7 @@ impl<'a> ManifestWriter<'a> {
         let result = self.csv.serialize(&cells).map_err(std::io::Error::other).and_then(|()| {
             let sep = if self.rows == 0 { "\n    " } else { ",\n    " };
             write!(self.json, "{sep}")?;
-            serde_json::to_writer_pretty(Indented { out: &mut self.json, indent: b"    " }, row).map_err(std::io::Error::other)
+            nested_json(&mut self.json, b"    ", row)
         });
         self.rows += 1;
         if let Err(e) = result {
@@ -317,14 +317,19 @@ impl<'a> ManifestWriter<'a> {
         // Streamed: the packs list one placement per posted letter (70,000
         // in a run of 100,000 cases), tens of megabytes as one string.
         write!(self.json, "{}],\n  \"errors\": ", if self.rows == 0 { "" } else { "\n  " })?;
-        serde_json::to_writer_pretty(Indented { out: &mut self.json, indent: b"  " }, errors).map_err(std::io::Error::other)?;
+        nested_json(&mut self.json, b"  ", errors)?;
         write!(self.json, ",\n  \"packs\": ")?;
-        serde_json::to_writer_pretty(Indented { out: &mut self.json, indent: b"  " }, packs).map_err(std::io::Error::other)?;
+        nested_json(&mut self.json, b"  ", packs)?;
         write!(self.json, ",\n  \"interrupted\": {interrupted}\n}}\n")?;
         let csv = self.csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
         csv.commit()?;
         self.json.commit()
     }
+}
+
+/// Writes `value` as pretty JSON nested `indent` deep in the manifest.
+fn nested_json<W: Write + ?Sized>(out: &mut W, indent: &'static [u8], value: &(impl Serialize + ?Sized)) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(Indented { out, indent }, value).map_err(std::io::Error::other)
 }
 
 /// Writes through to `out`, with `indent` after every line break: pretty

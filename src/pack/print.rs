@@ -58,7 +58,7 @@ pub fn volumes(items: &[PackItem]) -> Vec<&[PackItem]> {
     let mut out = Vec::new();
     let (mut start, mut pages) = (0, 0);
     for (i, item) in items.iter().enumerate() {
-        let n = item.letter.pages + item.copies.iter().map(|c| c.pages).sum::<usize>();
+        let n = item.pages();
         if i > start && (i - start == VOLUME_LETTERS || pages + n > VOLUME_PAGES) {
             out.push(&items[start..i]);
             (start, pages) = (i, 0);
@@ -93,6 +93,13 @@ pub struct PackItem {
     pub recipient: String,
     pub address: String,
     pub reference: String,
+}
+
+impl PackItem {
+    /// Pages the letter and its copies take, without a blank verso.
+    pub fn pages(&self) -> usize {
+        self.letter.pages + self.copies.iter().map(|c| c.pages).sum::<usize>()
+    }
 }
 
 /// Where a letter landed in a pack (1-based, inclusive).
@@ -184,7 +191,7 @@ pub fn deposit_markup(items: &[PackItem], sender: &str, sender_address: &str, da
             escape_typst(&it.recipient),
             escape_typst(&it.address),
             escape_typst(&it.reference),
-            it.letter.pages + it.copies.iter().map(|c| c.pages).sum::<usize>()
+            it.pages()
         ));
     }
     m.push_str(")\n");
@@ -211,7 +218,7 @@ pub fn deposit_csv(items: &[PackItem]) -> Vec<u8> {
             address: &it.address,
             postal_code: &it.postal_code,
             reference: &it.reference,
-            pages: it.letter.pages + it.copies.iter().map(|c| c.pages).sum::<usize>(),
+            pages: it.pages(),
             registered_number: "",
         })
         .expect("CSV into memory");
