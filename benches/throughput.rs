@@ -32,11 +32,45 @@ impl Rng {
     }
 }
 
-const FIRST: &[&str] = &["Claire", "Hugo", "Léa", "Émile", "Zoé", "Lucas", "Chloé", "Théo", "Inès", "Gabriel", "Manon", "Raphaël"];
-const LAST: &[&str] = &["Martin", "Bernard", "Dubois", "Durand", "Lefèvre", "Moreau", "Laurent", "Garnier", "Faure", "Roux", "Fournier", "Girard"];
-const FIRMS: &[&str] = &["Boulangerie", "Menuiserie", "Garage", "Cabinet", "Atelier", "Transports", "Imprimerie", "Pharmacie", "Plomberie"];
-const STREETS: &[&str] = &["rue de la République", "avenue Jean Jaurès", "place Bellecour", "rue Pasteur", "boulevard Gambetta", "chemin des Vignes", "rue des Lilas", "quai Saint-Vincent"];
-const CITIES: &[(&str, &str)] = &[("69003", "Lyon"), ("13001", "Marseille"), ("75011", "Paris"), ("33000", "Bordeaux"), ("59000", "Lille"), ("38000", "Grenoble"), ("21000", "Dijon"), ("42000", "Saint-Étienne"), ("31000", "Toulouse"), ("44000", "Nantes")];
+const FIRST: &[&str] =
+    &["Claire", "Hugo", "Léa", "Émile", "Zoé", "Lucas", "Chloé", "Théo", "Inès", "Gabriel", "Manon", "Raphaël"];
+const LAST: &[&str] = &[
+    "Martin", "Bernard", "Dubois", "Durand", "Lefèvre", "Moreau", "Laurent", "Garnier", "Faure", "Roux", "Fournier",
+    "Girard",
+];
+const FIRMS: &[&str] = &[
+    "Boulangerie",
+    "Menuiserie",
+    "Garage",
+    "Cabinet",
+    "Atelier",
+    "Transports",
+    "Imprimerie",
+    "Pharmacie",
+    "Plomberie",
+];
+const STREETS: &[&str] = &[
+    "rue de la République",
+    "avenue Jean Jaurès",
+    "place Bellecour",
+    "rue Pasteur",
+    "boulevard Gambetta",
+    "chemin des Vignes",
+    "rue des Lilas",
+    "quai Saint-Vincent",
+];
+const CITIES: &[(&str, &str)] = &[
+    ("69003", "Lyon"),
+    ("13001", "Marseille"),
+    ("75011", "Paris"),
+    ("33000", "Bordeaux"),
+    ("59000", "Lille"),
+    ("38000", "Grenoble"),
+    ("21000", "Dijon"),
+    ("42000", "Saint-Étienne"),
+    ("31000", "Toulouse"),
+    ("44000", "Nantes"),
+];
 const SIRENS: &[&str] = &["732829320", "512349879", "409876125", "398120451", "824661300", "552100554"];
 
 fn case(rng: &mut Rng, i: usize) -> String {
@@ -86,7 +120,8 @@ fn case(rng: &mut Rng, i: usize) -> String {
 
 fn generate(dir: &Path, n: usize) {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cases/relance.yaml"), dir.join("relance.yaml")).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cases/relance.yaml"), dir.join("relance.yaml"))
+        .unwrap();
     let mut rng = Rng(20261122);
     for i in 0..n {
         std::fs::write(dir.join(format!("case-{i:06}.yaml")), case(&mut rng, i)).unwrap();
@@ -131,10 +166,20 @@ fn main() {
     let one = root.path().join("one");
     generate(&one, 1);
     let startup: Vec<f64> = (0..5)
-        .map(|k| run(Command::new(relance).arg("build").arg(&one).args(["--date", "2026-11-22", "--jobs", "1", "--out"]).arg(root.path().join(format!("o1-{k}")))).0)
+        .map(|k| {
+            run(Command::new(relance)
+                .arg("build")
+                .arg(&one)
+                .args(["--date", "2026-11-22", "--jobs", "1", "--out"])
+                .arg(root.path().join(format!("o1-{k}"))))
+            .0
+        })
         .collect();
     println!("start-up (build of 1 case, median of 5): {:.1} ms", median(startup) * 1000.0);
-    println!("{:>8} {:>7} {:>10} {:>10} {:>10} {:>12}", "cases", "threads", "letters", "letters/s", "ms/letter", "peak RSS MiB");
+    println!(
+        "{:>8} {:>7} {:>10} {:>10} {:>10} {:>12}",
+        "cases", "threads", "letters", "letters/s", "ms/letter", "peak RSS MiB"
+    );
     for &n in &sizes {
         let cases = root.path().join(format!("cases-{n}"));
         generate(&cases, n);
@@ -144,7 +189,11 @@ fn main() {
             let mut letters = 0;
             for k in 0..RUNS {
                 let out = root.path().join(format!("out-{n}-{jobs}-{k}"));
-                let (t, m) = run(Command::new(relance).arg("build").arg(&cases).args(["--date", "2026-11-22", "--jobs", &jobs.to_string(), "--out"]).arg(&out));
+                let (t, m) = run(Command::new(relance)
+                    .arg("build")
+                    .arg(&cases)
+                    .args(["--date", "2026-11-22", "--jobs", &jobs.to_string(), "--out"])
+                    .arg(&out));
                 letters = std::fs::read_dir(out.join("letters")).unwrap().count();
                 std::fs::remove_dir_all(&out).unwrap();
                 times.push(t);

@@ -122,7 +122,10 @@ pub fn load_requirements(templates: &TemplateSet) -> Result<Requirements, InputE
             if l != "all" && Level::parse(l).is_none() {
                 return Err(InputError::new(
                     &path,
-                    format!("mention \"{}\": level \"{l}\" is not one of all, amicale, formelle, avertissement, mise-en-demeure", m.id),
+                    format!(
+                        "mention \"{}\": level \"{l}\" is not one of all, amicale, formelle, avertissement, mise-en-demeure",
+                        m.id
+                    ),
                 ));
             }
         }
@@ -145,7 +148,10 @@ enum Coverage {
     /// Always printed (given the allowed conditions); where first.
     Yes(Place),
     /// Printed only under a condition that may be false.
-    Hidden { guard: Place, condition: String },
+    Hidden {
+        guard: Place,
+        condition: String,
+    },
     No,
 }
 
@@ -217,7 +223,9 @@ fn path_of(expr: &ast::Expr<'_>, scope: &HashMap<String, String>) -> Option<Stri
         ast::Expr::Var(v) => Some(scope.get(v.id).cloned().unwrap_or_else(|| v.id.to_string())),
         ast::Expr::GetAttr(g) => Some(format!("{}.{}", path_of(&g.expr, scope)?, g.name)),
         ast::Expr::GetItem(g) => match &g.subscript_expr {
-            ast::Expr::Const(c) => c.value.as_str().map(|k| format!("{}.{k}", path_of(&g.expr, scope).unwrap_or_default())),
+            ast::Expr::Const(c) => {
+                c.value.as_str().map(|k| format!("{}.{k}", path_of(&g.expr, scope).unwrap_or_default()))
+            }
             _ => None,
         },
         _ => None,
@@ -232,9 +240,10 @@ fn paths_in(expr: &ast::Expr<'_>, scope: &HashMap<String, String>, out: &mut Vec
     let args = |args: &[ast::CallArg<'_>], out: &mut Vec<String>| {
         for a in args {
             match a {
-                ast::CallArg::Pos(e) | ast::CallArg::Kwarg(_, e) | ast::CallArg::PosSplat(e) | ast::CallArg::KwargSplat(e) => {
-                    paths_in(e, scope, out)
-                }
+                ast::CallArg::Pos(e)
+                | ast::CallArg::Kwarg(_, e)
+                | ast::CallArg::PosSplat(e)
+                | ast::CallArg::KwargSplat(e) => paths_in(e, scope, out),
             }
         }
     };
@@ -369,7 +378,9 @@ impl<'s> Walker<'s> {
                 Target::Word(_) => Coverage::No,
             },
             ast::Stmt::EmitRaw(r) => match target {
-                Target::Word(w) if fold(r.raw).contains(&fold(w)) => Coverage::Yes(Self::place(template, r.span().start_line)),
+                Target::Word(w) if fold(r.raw).contains(&fold(w)) => {
+                    Coverage::Yes(Self::place(template, r.span().start_line))
+                }
                 _ => Coverage::No,
             },
             ast::Stmt::IfCond(i) => {
@@ -615,13 +626,26 @@ pub fn check_rendered(session: &Session, req: &Requirements, cases: &[LoadedCase
             let deadline_days = 8;
             let decision = Decision::Send {
                 level,
-                channel: if level == Level::MiseEnDemeure { crate::case::Channel::Lrar } else { crate::case::Channel::Courrier },
+                channel: if level == Level::MiseEnDemeure {
+                    crate::case::Channel::Lrar
+                } else {
+                    crate::case::Channel::Courrier
+                },
                 channel_note: None,
                 deadline: date + chrono::Days::new(deadline_days),
                 deadline_days: deadline_days as u32,
             };
             let Decision::Send { channel, deadline, .. } = &decision else { unreachable!() };
-            let ctx = crate::letter::context(case, &session.config, &owed, level, *channel, date, *deadline, deadline_days as u32);
+            let ctx = crate::letter::context(
+                case,
+                &session.config,
+                &owed,
+                level,
+                *channel,
+                date,
+                *deadline,
+                deadline_days as u32,
+            );
             let ctx_json = serde_json::to_value(&ctx).expect("context serializes");
             let text = match build_letter(session, &mut world, case, &owed, &decision, date, false) {
                 Ok(Some(built)) => match pdf_extract::extract_text_from_mem(&built.pdf) {
@@ -711,7 +735,11 @@ pub fn builtin_cases() -> (Vec<LoadedCase>, Vec<InputError>) {
     files.sort_by_key(|f| f.path());
     for f in files {
         let path = Path::new("fixtures/cases").join(f.path());
-        match f.contents_utf8().ok_or_else(|| InputError::new(&path, "not UTF-8")).and_then(|t| crate::case::parse_case(&path, t)) {
+        match f
+            .contents_utf8()
+            .ok_or_else(|| InputError::new(&path, "not UTF-8"))
+            .and_then(|t| crate::case::parse_case(&path, t))
+        {
             Ok(case) => loaded.push(LoadedCase { path, case }),
             Err(e) => errors.push(e),
         }

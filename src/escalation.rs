@@ -92,7 +92,11 @@ fn step(config: &Config, level: Level) -> (u32, Channel, u32) {
     match level {
         Level::Amicale => (p.amicale.after_due, p.amicale.channel, p.amicale.deadline_days),
         Level::Formelle => (p.formelle.after_previous, p.formelle.channel, p.formelle.deadline_days),
-        Level::Avertissement => (p.avertissement.after_previous, p.avertissement.channel, p.avertissement.deadline_days),
-        Level::MiseEnDemeure => (p.mise_en_demeure.after_previous, p.mise_en_demeure.channel, p.mise_en_demeure.deadline_days),
+        Level::Avertissement => {
+            (p.avertissement.after_previous, p.avertissement.channel, p.avertissement.deadline_days)
+        }
+        Level::MiseEnDemeure => {
+            (p.mise_en_demeure.after_previous, p.mise_en_demeure.channel, p.mise_en_demeure.deadline_days)
+        }
     }
 }

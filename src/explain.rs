@@ -10,7 +10,8 @@ use crate::money::{amount_in_words, format_date, format_date_short, format_eur, 
 
 /// Left- or right-aligned columns, widths from the content.
 fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[usize]) {
-    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0);
+    let width =
+        |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0);
     let widths: Vec<usize> = (0..header.len()).map(width).collect();
     let mut line = |cells: Vec<&str>| {
         let mut s = String::from("  ");
@@ -39,7 +40,10 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     let kind = if owed.b2b { "professionnel" } else { "particulier" };
     let _ = writeln!(o, "Décompte {} — {} ({kind}) — au {}", case.id, case.debtor.name, format_date(owed.date));
     let _ = writeln!(o);
-    let _ = writeln!(o, "1. Principal (paiements imputés sur la facture désignée, sinon sur la plus ancienne échue — C. civ. 1342-10)");
+    let _ = writeln!(
+        o,
+        "1. Principal (paiements imputés sur la facture désignée, sinon sur la plus ancienne échue — C. civ. 1342-10)"
+    );
     let rows: Vec<Vec<String>> = owed
         .invoices
         .iter()
@@ -57,7 +61,13 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     table(&mut o, &["Facture", "Date", "Échéance", "Montant TTC", "Réglé", "Reste dû"], &rows, &[3, 4, 5]);
     for i in &owed.invoices {
         for p in &i.payments {
-            let _ = writeln!(o, "  {} : paiement du {} imputé pour {}", i.number, format_date_short(p.date), format_eur(p.amount));
+            let _ = writeln!(
+                o,
+                "  {} : paiement du {} imputé pour {}",
+                i.number,
+                format_date_short(p.date),
+                format_eur(p.amount)
+            );
         }
     }
     let _ = writeln!(o, "  Principal restant dû : {}", format_eur(owed.principal));
@@ -80,8 +90,13 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
                     l.days.to_string(),
                     format_eur(l.base),
                     format_rate(l.rate),
-                    format!("{} × {} × {} / 365", l.base, (l.rate / rust_decimal::Decimal::from(100)).normalize(), l.days)
-                        .replace('.', ","),
+                    format!(
+                        "{} × {} × {} / 365",
+                        l.base,
+                        (l.rate / rust_decimal::Decimal::from(100)).normalize(),
+                        l.days
+                    )
+                    .replace('.', ","),
                     format_eur(l.amount),
                 ]);
             }
@@ -114,7 +129,14 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     let _ = writeln!(o);
     match decision {
         Decision::Send { level, channel, deadline, .. } => {
-            let _ = writeln!(o, "Lettre due : {} ({}), par {}, à régler au plus tard le {}", level.label_fr(), level, channel.as_str(), format_date(*deadline));
+            let _ = writeln!(
+                o,
+                "Lettre due : {} ({}), par {}, à régler au plus tard le {}",
+                level.label_fr(),
+                level,
+                channel.as_str(),
+                format_date(*deadline)
+            );
         }
         Decision::Skip { reason } => {
             let _ = writeln!(o, "Pas de lettre : {reason}");

@@ -239,7 +239,11 @@ pub fn context(
         rate_notes: owed
             .rates
             .iter()
-            .map(|r| RateNote { semester: r.period.clone(), rate: format_rate(r.rate), explanation: r.explanation.clone() })
+            .map(|r| RateNote {
+                semester: r.period.clone(),
+                rate: format_rate(r.rate),
+                explanation: r.explanation.clone(),
+            })
             .collect(),
         indemnity_unit: format_eur(crate::law::INDEMNITY_PER_INVOICE),
         deadline: format_date(deadline),

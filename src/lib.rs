@@ -14,8 +14,8 @@ pub mod law;
 pub mod letter;
 pub mod money;
 pub mod pack;
-pub mod run;
 pub mod render;
+pub mod run;
 pub mod typeset;
 
 use std::path::{Path, PathBuf};
@@ -69,7 +69,12 @@ impl Session {
     }
 
     /// Like [`Session::open`] with a config already loaded.
-    pub fn with_config(config: Config, config_path: &Path, templates_dir: Option<&Path>, rates: Option<&Path>) -> Result<Session, SetupError> {
+    pub fn with_config(
+        config: Config,
+        config_path: &Path,
+        templates_dir: Option<&Path>,
+        rates: Option<&Path>,
+    ) -> Result<Session, SetupError> {
         let templates = match templates_dir {
             Some(dir) => TemplateSet::load(dir)?,
             None => TemplateSet::builtin(),
@@ -79,7 +84,8 @@ impl Session {
         let rates = match rates {
             None => RateTable::builtin(),
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| SetupError::Rates(format!("{}: cannot read: {e}", path.display())))?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| SetupError::Rates(format!("{}: cannot read: {e}", path.display())))?;
                 RateTable::parse(&text).map_err(|e| SetupError::Rates(format!("{}: {e}", path.display())))?
             }
         };
@@ -93,7 +99,11 @@ impl Session {
 
 /// The config path for a cases folder when `--config` is not given.
 pub fn default_config_path(cases: &Path) -> PathBuf {
-    if cases.is_dir() { cases.join("relance.yaml") } else { cases.parent().unwrap_or(Path::new(".")).join("relance.yaml") }
+    if cases.is_dir() {
+        cases.join("relance.yaml")
+    } else {
+        cases.parent().unwrap_or(Path::new(".")).join("relance.yaml")
+    }
 }
 
 /// The decision for one case at one date.
@@ -158,10 +168,7 @@ pub fn build_letter(
         return Ok(None);
     };
     let ctx = letter::context(case, &session.config, owed, *level, *channel, date, *deadline, *deadline_days);
-    let rendered = session
-        .renderer
-        .render(*level, &Value::from_serialize(&ctx))
-        .map_err(|e| e.to_string())?;
+    let rendered = session.renderer.render(*level, &Value::from_serialize(&ctx)).map_err(|e| e.to_string())?;
     let data = serde_json::to_vec_pretty(&serde_json::json!({
         "generator": format!("relance {}", env!("CARGO_PKG_VERSION")),
         "date": date,
@@ -176,7 +183,8 @@ pub fn build_letter(
         markup.push_str(DRAFT_WATERMARK);
     }
     markup.push_str(&rendered);
-    let description = format!("Dossier {} : données, décompte au {} et décision ({}), calculés par relance", case.id, date, level);
+    let description =
+        format!("Dossier {} : données, décompte au {} et décision ({}), calculés par relance", case.id, date, level);
     markup.push_str(&format!(
         "\n#pdf.attach(\"relance-{id}.json\", read(\"/{dir}case.json\", encoding: none), relationship: \"data\", mime-type: \"application/json\", description: {desc})\n",
         id = case.id,

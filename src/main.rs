@@ -109,7 +109,8 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
-    Level::parse(s).ok_or_else(|| format!("\"{s}\" is not a level; expected amicale, formelle, avertissement or mise-en-demeure"))
+    Level::parse(s)
+        .ok_or_else(|| format!("\"{s}\" is not a level; expected amicale, formelle, avertissement or mise-en-demeure"))
 }
 
 fn open(common: &Common) -> Result<(Session, NaiveDate), ExitCode> {
@@ -152,7 +153,8 @@ fn main() -> ExitCode {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             // A progress bar for people at a terminal; none in CI or in a pipe.
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("CI").is_none();
-            let options = relance::run::BuildOptions { cancel: Some(cancel), jobs, progress, forced: common.level, draft, shard };
+            let options =
+                relance::run::BuildOptions { cancel: Some(cancel), jobs, progress, forced: common.level, draft, shard };
             match relance::run::build(&session, &common.cases, &out, date, &options) {
                 Ok(report) => {
                     for e in &report.errors {
@@ -167,7 +169,10 @@ fn main() -> ExitCode {
                         out.join("manifest.csv").display()
                     );
                     if report.interrupted {
-                        eprintln!("interrupted: {} case(s) handled; run the same command again to build the rest", report.rows);
+                        eprintln!(
+                            "interrupted: {} case(s) handled; run the same command again to build the rest",
+                            report.rows
+                        );
                         ExitCode::from(130)
                     } else if report.failed > 0 {
                         ExitCode::from(1)
@@ -250,7 +255,13 @@ fn explain(common: Common, format: Format) -> ExitCode {
     if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
-fn check(templates: Option<PathBuf>, cases: Option<PathBuf>, config: Option<PathBuf>, date: Option<NaiveDate>, format: Format) -> ExitCode {
+fn check(
+    templates: Option<PathBuf>,
+    cases: Option<PathBuf>,
+    config: Option<PathBuf>,
+    date: Option<NaiveDate>,
+    format: Format,
+) -> ExitCode {
     let date = date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let setup = (|| -> Result<_, String> {
         let (config, config_path) = match (&config, &cases) {
@@ -264,7 +275,8 @@ fn check(templates: Option<PathBuf>, cases: Option<PathBuf>, config: Option<Path
                 (relance::case::parse_config(&path, relance::check::BUILTIN_CONFIG).map_err(|e| e.to_string())?, path)
             }
         };
-        let session = Session::with_config(config, &config_path, templates.as_deref(), None).map_err(|e| e.to_string())?;
+        let session =
+            Session::with_config(config, &config_path, templates.as_deref(), None).map_err(|e| e.to_string())?;
         let (loaded, errors) = match &cases {
             Some(dir) => relance::load_cases(dir, &config_path),
             None => relance::check::builtin_cases(),
@@ -311,7 +323,10 @@ fn init(dir: &std::path::Path) -> ExitCode {
         let example = dir.join("cases/DUPONT-001.yaml");
         for p in [&config, &example] {
             if p.exists() {
-                return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{} already exists", p.display())));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} already exists", p.display()),
+                ));
             }
         }
         relance::render::TemplateSet::builtin().write_to(&dir.join("letter-templates"))?;

@@ -40,7 +40,10 @@ impl TemplateSet {
     /// Reads every regular file under `root` (no symbolic links followed, so
     /// a link cannot smuggle in a file from elsewhere).
     pub fn load(root: &Path) -> Result<TemplateSet, RenderError> {
-        let io = |path: &Path, e: &dyn std::fmt::Display| RenderError::Io { path: path.to_path_buf(), message: e.to_string() };
+        let io = |path: &Path, e: &dyn std::fmt::Display| RenderError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
         if !root.is_dir() {
             return Err(io(root, &"not a directory; expected the folder holding amicale.typ.j2 … and layout.typ"));
         }
@@ -54,7 +57,10 @@ impl TemplateSet {
             let key = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
             let len = entry.metadata().map_err(|e| io(entry.path(), &e))?.len();
             if len > MAX_TEMPLATE_FILE {
-                return Err(io(entry.path(), &format!("{len} bytes; template files are limited to {MAX_TEMPLATE_FILE}")));
+                return Err(io(
+                    entry.path(),
+                    &format!("{len} bytes; template files are limited to {MAX_TEMPLATE_FILE}"),
+                ));
             }
             let bytes = std::fs::read(entry.path()).map_err(|e| io(entry.path(), &e))?;
             files.insert(key, bytes);
@@ -96,7 +102,10 @@ impl TemplateSet {
         for (name, bytes) in self.files.iter() {
             let path = dir.join(name);
             if path.exists() {
-                return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{} already exists", path.display())));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} already exists", path.display()),
+                ));
             }
             crate::pack::write_atomic(&path, bytes)?;
         }
@@ -213,18 +222,20 @@ impl Renderer {
     pub fn new(templates: &TemplateSet) -> Renderer {
         let mut env = Environment::new();
         let files = templates.files.clone();
-        env.set_loader(move |name: &str| {
-            match files.get(name) {
-                Some(bytes) => String::from_utf8(bytes.clone())
-                    .map(Some)
-                    .map_err(|_| minijinja::Error::new(ErrorKind::InvalidOperation, format!("{name} is not UTF-8"))),
-                None => Ok(None),
-            }
+        env.set_loader(move |name: &str| match files.get(name) {
+            Some(bytes) => String::from_utf8(bytes.clone())
+                .map(Some)
+                .map_err(|_| minijinja::Error::new(ErrorKind::InvalidOperation, format!("{name} is not UTF-8"))),
+            None => Ok(None),
         });
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Typst escaping for Typst templates; plain text (e-mail bodies) as is.
         env.set_auto_escape_callback(|name| {
-            if name.ends_with(".typ.j2") || name.ends_with(".typ") { AutoEscape::Custom("typst") } else { AutoEscape::None }
+            if name.ends_with(".typ.j2") || name.ends_with(".typ") {
+                AutoEscape::Custom("typst")
+            } else {
+                AutoEscape::None
+            }
         });
         env.set_formatter(|out, state, value| {
             if value.is_safe() || !matches!(state.auto_escape(), AutoEscape::Custom("typst")) {

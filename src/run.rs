@@ -26,7 +26,11 @@ pub struct Shard {
 
 impl Shard {
     pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("\"{text}\" is not a shard; expected K/N with 0 ≤ K < N, e.g. 0/4 (as a Kubernetes completion index)");
+        let bad = || {
+            format!(
+                "\"{text}\" is not a shard; expected K/N with 0 ≤ K < N, e.g. 0/4 (as a Kubernetes completion index)"
+            )
+        };
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, count): (u64, u64) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
         if count == 0 || index >= count {
@@ -93,9 +97,12 @@ fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBu
             ));
         }
         let path = base.join(rel);
-        let bytes = std::fs::read(&path).map_err(|e| format!("invoices[{i}].file: cannot read {}: {e}", path.display()))?;
-        let pages = pack::print::page_count(&bytes).map_err(|e| format!("invoices[{i}].file: {}: {e}", path.display()))?;
-        let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("facture-{i}.pdf"));
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("invoices[{i}].file: cannot read {}: {e}", path.display()))?;
+        let pages =
+            pack::print::page_count(&bytes).map_err(|e| format!("invoices[{i}].file: {}: {e}", path.display()))?;
+        let name =
+            rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("facture-{i}.pdf"));
         docs.push((Document { name, bytes, pages }, path));
     }
     Ok(docs)
@@ -127,9 +134,13 @@ fn deliver(
     match (channel, &debtor.email, &session.config.creditor.email) {
         (Channel::Email, Some(to), Some(from)) => {
             let numbers: Vec<&str> = owed.invoices.iter().map(|i| i.number.as_str()).collect();
-            let mut ctx = crate::letter::context(case, &session.config, owed, level, channel, date, deadline, deadline_days);
+            let mut ctx =
+                crate::letter::context(case, &session.config, owed, level, channel, date, deadline, deadline_days);
             ctx.copies = copies.iter().map(|(c, _)| c.name.clone()).collect();
-            let body = session.renderer.render_text("email.txt.j2", &minijinja::Value::from_serialize(&ctx)).map_err(|e| e.to_string())?;
+            let body = session
+                .renderer
+                .render_text("email.txt.j2", &minijinja::Value::from_serialize(&ctx))
+                .map_err(|e| e.to_string())?;
             let mut attachments = vec![&letter];
             attachments.extend(copies.iter().map(|(c, _)| c));
             let eml = pack::email::build(&pack::email::Email {
@@ -270,7 +281,8 @@ fn write_deposit_list(
     let c = &session.config.creditor;
     let sender_address = format!("{}, {} {}", c.address.join(", "), c.postal_code.0, c.city);
     let markup = pack::print::deposit_markup(items, &c.name, &sender_address, &crate::money::format_date(date));
-    let export = crate::typeset::Export { date, ident: format!("relance/{file}/{date}"), archival: false, data: vec![] };
+    let export =
+        crate::typeset::Export { date, ident: format!("relance/{file}/{date}"), archival: false, data: vec![] };
     let (pdf, _) = world.compile_pdf(markup, export).map_err(|e| format!("{file}: {e}"))?;
     sink.write(Path::new(file), &pdf).map_err(|e| format!("writing {file}: {e}"))
 }
@@ -393,13 +405,12 @@ fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn(
         },
         |i, r| ids[i] = Some(r),
     );
-    let paths: Vec<&Path> = found.iter().map(|f| f.as_ref().map_or_else(|e| e.file.as_path(), PathBuf::as_path)).collect();
-    let dup = crate::case::duplicates(
-        ids.iter().zip(&paths).filter_map(|(id, path)| match id {
-            Some(Ok(id)) => Some((id.as_str(), *path)),
-            _ => None,
-        }),
-    );
+    let paths: Vec<&Path> =
+        found.iter().map(|f| f.as_ref().map_or_else(|e| e.file.as_path(), PathBuf::as_path)).collect();
+    let dup = crate::case::duplicates(ids.iter().zip(&paths).filter_map(|(id, path)| match id {
+        Some(Ok(id)) => Some((id.as_str(), *path)),
+        _ => None,
+    }));
     let mut slots = Vec::new();
     for (id, path) in ids.iter().zip(&paths) {
         let slot = match id {
@@ -430,7 +441,13 @@ fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn(
 
 /// `relance build` into an output folder, which is created first: an output
 /// that cannot be written is an error before any case is looked at.
-pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, options: &BuildOptions) -> std::io::Result<BuildReport> {
+pub fn build(
+    session: &Session,
+    cases: &Path,
+    out: &Path,
+    date: NaiveDate,
+    options: &BuildOptions,
+) -> std::io::Result<BuildReport> {
     std::fs::create_dir_all(out.join("letters"))?;
     build_to(session, cases, &pack::Folder(out.to_path_buf()), date, options)
 }
@@ -442,7 +459,13 @@ pub fn build(session: &Session, cases: &Path, out: &Path, date: NaiveDate, optio
 /// one id per file, the second reads each case again as it builds it, rows
 /// go to the manifest as they are done, letters are on disk before packs
 /// read them back, and packs are typeset a volume at a time.
-pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDate, options: &BuildOptions) -> std::io::Result<BuildReport> {
+pub fn build_to(
+    session: &Session,
+    cases: &Path,
+    sink: &dyn Sink,
+    date: NaiveDate,
+    options: &BuildOptions,
+) -> std::io::Result<BuildReport> {
     let out = sink.root();
     let cancelled = || options.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst));
     let slots = scan(cases, session, options, &cancelled);
@@ -451,7 +474,11 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
     let mut report = BuildReport::default();
     let mut courrier = Vec::new();
     let mut lrar = Vec::new();
-    let progress = if options.progress { indicatif::ProgressBar::new(slots.len() as u64) } else { indicatif::ProgressBar::hidden() };
+    let progress = if options.progress {
+        indicatif::ProgressBar::new(slots.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     progress.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lettres · {per_sec} · reste {eta}")
             .expect("valid template"),
@@ -487,7 +514,9 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, date: NaiveDat
             match &slots[i] {
                 Slot::Bad(e) => failed(e),
                 Slot::Case(path) => match crate::case::load_case(path) {
-                    Ok(case) => build_case(session, world, LoadedCase { path: path.to_path_buf(), case }, date, options, sink),
+                    Ok(case) => {
+                        build_case(session, world, LoadedCase { path: path.to_path_buf(), case }, date, options, sink)
+                    }
                     Err(e) => failed(&e),
                 },
             }

@@ -9,8 +9,8 @@
 use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, NaiveDate};
-use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use std::collections::HashMap;
+use typst::diag::{FileError, FileResult, SourceDiagnostic};
 
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
@@ -186,9 +186,7 @@ impl LetterWorld {
         let result = typst::compile::<PagedDocument>(self)
             .output
             .map_err(|errs| TypesetError(self.describe(&errs)))
-            .map(|doc| {
-                doc.pages().iter().map(|page| collect_text(self, &page.frame)).collect::<String>()
-            });
+            .map(|doc| doc.pages().iter().map(|page| collect_text(self, &page.frame)).collect::<String>());
         typst::comemo::evict(CACHE_AGE);
         result
     }
@@ -199,7 +197,11 @@ impl LetterWorld {
         for d in diags {
             let mut place = String::from("<letter>");
             if let Some(id) = d.span.id() {
-                let name = if id == main_id() { "rendered letter".to_string() } else { id.get().vpath().get_without_slash().to_string() };
+                let name = if id == main_id() {
+                    "rendered letter".to_string()
+                } else {
+                    id.get().vpath().get_without_slash().to_string()
+                };
                 place = name.clone();
                 if let (Some(range), Ok(src)) = (self.range(d.span), self.source(id))
                     && let Some((line, col)) = src.lines().byte_to_line_column(range.start)
@@ -254,22 +256,12 @@ fn set_main(source: &mut Source, new: &str) {
 /// The common prefix and suffix of `old` and `new`, in bytes, on character
 /// boundaries of both and not overlapping in either.
 fn edit_range(old: &str, new: &str) -> (usize, usize) {
-    let mut prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
+    let mut prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
     while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
         prefix -= 1;
     }
     let room = old.len().min(new.len()) - prefix;
-    let mut suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let mut suffix = old.bytes().rev().zip(new.bytes().rev()).take(room).take_while(|(a, b)| a == b).count();
     while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
         suffix -= 1;
     }
@@ -364,16 +356,8 @@ mod tests {
     /// Applies the edit `edit_range` finds and checks it gives `new`.
     fn apply(old: &str, new: &str) -> String {
         let (prefix, suffix) = edit_range(old, new);
-        assert!(
-            prefix + suffix <= old.len().min(new.len()),
-            "{old:?} → {new:?}: {prefix} + {suffix}"
-        );
-        format!(
-            "{}{}{}",
-            &old[..prefix],
-            &new[prefix..new.len() - suffix],
-            &old[old.len() - suffix..]
-        )
+        assert!(prefix + suffix <= old.len().min(new.len()), "{old:?} → {new:?}: {prefix} + {suffix}");
+        format!("{}{}{}", &old[..prefix], &new[prefix..new.len() - suffix], &old[old.len() - suffix..])
     }
 
     #[test]
@@ -404,19 +388,7 @@ mod tests {
     fn world_survives_the_swap_that_panicked_typst() {
         let templates = TemplateSet::builtin();
         let mut world = LetterWorld::new(Fonts::load(&templates), templates);
-        assert_eq!(
-            world
-                .typeset_text("a\u{10FFFF}b")
-                .unwrap()
-                .replace('\u{10FFFF}', ""),
-            "ab"
-        );
-        assert_eq!(
-            world
-                .typeset_text("a\u{D7FF}b")
-                .unwrap()
-                .replace('\u{D7FF}', ""),
-            "ab"
-        );
+        assert_eq!(world.typeset_text("a\u{10FFFF}b").unwrap().replace('\u{10FFFF}', ""), "ab");
+        assert_eq!(world.typeset_text("a\u{D7FF}b").unwrap().replace('\u{D7FF}', ""), "ab");
     }
 }

@@ -232,9 +232,15 @@ fn mise_en_demeure_b2c_announces_legal_interest() {
 #[test]
 fn data_prints_literally_and_never_runs() {
     let star = letter("STAR-004-mise-en-demeure.pdf");
-    assert_has(&star, &["*Star* _Bureau_ $Conseil #1 @ <b>", "Zoé O'Brien [compta]", "3 rue de la République // 2e étage"]);
+    assert_has(
+        &star,
+        &["*Star* _Bureau_ $Conseil #1 @ <b>", "Zoé O'Brien [compta]", "3 rue de la République // 2e étage"],
+    );
     let code = letter("CODE-011-amicale.pdf");
-    assert_has(&code, &["#read(\"/etc/passwd\") SAS", "#include \"layout.typ\"", "\\ {{ 7*7 }} `raw` ]", "75011 PARIS"]);
+    assert_has(
+        &code,
+        &["#read(\"/etc/passwd\") SAS", "#include \"layout.typ\"", "\\ {{ 7*7 }} `raw` ]", "75011 PARIS"],
+    );
     assert!(!code.contains("root:"), "a file was read into the letter");
     assert!(!code.contains("49"), "Jinja syntax in data was evaluated");
 }
@@ -281,7 +287,13 @@ fn a_bad_case_is_reported_with_file_line_and_field_while_others_build() {
     assert_eq!(std::fs::read_dir(out_dir.join("letters")).unwrap().count(), 6, "the good cases are still built");
     let csv = std::fs::read_to_string(out_dir.join("manifest.csv")).unwrap();
     assert!(csv.contains("zz-bad.yaml:12:13: invoices[0].amount"), "{csv}");
-    assert!(!std::fs::read_dir(out_dir.join("letters")).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("BAD-001")));
+    assert!(
+        !std::fs::read_dir(out_dir.join("letters")).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("BAD-001"))
+    );
 }
 
 #[test]
@@ -298,8 +310,10 @@ fn a_letter_that_fails_to_typeset_leaves_no_file() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("dupont.yaml") && err.contains("unknown variable: unknown-function"), "{err}");
-    let names: Vec<String> =
-        std::fs::read_dir(out_dir.join("letters")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(out_dir.join("letters"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names.len(), 5, "{names:?}");
     assert!(names.iter().all(|n| !n.contains("DUPONT") && !n.starts_with('.')), "{names:?}");
 }
@@ -309,7 +323,9 @@ fn a_bad_config_stops_the_run_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     copy_fixtures(dir.path());
     let cfg = dir.path().join("relance.yaml");
-    let text = std::fs::read_to_string(&cfg).unwrap().replace("FR76 3000 6000 0112 3456 7890 189", "FR76 3000 6000 0112 3456 7890 188");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("FR76 3000 6000 0112 3456 7890 189", "FR76 3000 6000 0112 3456 7890 188");
     std::fs::write(&cfg, text).unwrap();
     let out = build(dir.path(), &dir.path().join("out"), &[]);
     assert_eq!(out.status.code(), Some(2));
@@ -321,7 +337,11 @@ fn a_bad_config_stops_the_run_with_exit_2() {
 #[test]
 fn forced_level_reprints_a_mise_en_demeure() {
     let dir = tempfile::tempdir().unwrap();
-    let out = build(&fixtures().join("dupont.yaml"), dir.path(), &["--config", fixtures().join("relance.yaml").to_str().unwrap(), "--level", "mise-en-demeure"]);
+    let out = build(
+        &fixtures().join("dupont.yaml"),
+        dir.path(),
+        &["--config", fixtures().join("relance.yaml").to_str().unwrap(), "--level", "mise-en-demeure"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let t = pdf_text(&dir.path().join("letters/DUPONT-001-mise-en-demeure.pdf"));
     assert_has(&t, &["Mise en demeure de payer", "Total réclamé 1 630,57 €"]);
@@ -334,7 +354,8 @@ fn plan_prints_the_decisions_without_writing() {
     let text = stdout(&out);
     let line = text.lines().find(|l| l.starts_with("DUPONT-001")).expect("DUPONT row");
     assert_eq!(fold(line), "DUPONT-001 professionnel formelle courrier 1514.56 36.01 80.00 1630.57");
-    let json = relance().args(["plan"]).arg(fixtures()).args(["--date", RUN_DATE, "--format", "json"]).output().unwrap();
+    let json =
+        relance().args(["plan"]).arg(fixtures()).args(["--date", RUN_DATE, "--format", "json"]).output().unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 11);
     let star = rows.as_array().unwrap().iter().find(|r| r["id"] == "STAR-004").unwrap();

@@ -84,8 +84,16 @@ fn deleting_the_iban_is_reported_for_every_level() {
 #[test]
 fn a_deadline_hidden_in_an_always_false_if_is_reported() {
     let (_guard, templates) = copy_templates();
-    edit(&templates.join("mise-en-demeure.typ.j2"), "(soit au plus tôt le {{ deadline }})", "{% if false %}(soit au plus tôt le {{ deadline }}){% endif %}");
-    edit(&templates.join("partials/payment.typ.j2"), "(au plus tôt le {{ deadline }})", "{% if false %}(au plus tôt le {{ deadline }}){% endif %}");
+    edit(
+        &templates.join("mise-en-demeure.typ.j2"),
+        "(soit au plus tôt le {{ deadline }})",
+        "{% if false %}(soit au plus tôt le {{ deadline }}){% endif %}",
+    );
+    edit(
+        &templates.join("partials/payment.typ.j2"),
+        "(au plus tôt le {{ deadline }})",
+        "{% if false %}(au plus tôt le {{ deadline }}){% endif %}",
+    );
     let out = check(&templates, &[]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
@@ -134,7 +142,13 @@ fn a_value_printed_wrongly_is_caught_by_the_rendered_check() {
     let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = &findings[0];
     assert_eq!(f["check"], "rendered");
-    assert!(f["why"].as_str().unwrap().contains("{{ creditor.iban }} = \"FR76 3000 6000 0112 3456 7890 189\" is not in the PDF's text"), "{f}");
+    assert!(
+        f["why"]
+            .as_str()
+            .unwrap()
+            .contains("{{ creditor.iban }} = \"FR76 3000 6000 0112 3456 7890 189\" is not in the PDF's text"),
+        "{f}"
+    );
 }
 
 #[test]
@@ -152,7 +166,11 @@ fn a_firm_can_add_its_own_mention() {
 #[test]
 fn a_template_syntax_error_is_reported_with_its_line() {
     let (_guard, templates) = copy_templates();
-    edit(&templates.join("amicale.typ.j2"), "{% endblock %}\n{% block body %}", "{% endblock %}\n{% block body %}{% if %}");
+    edit(
+        &templates.join("amicale.typ.j2"),
+        "{% endblock %}\n{% block body %}",
+        "{% endblock %}\n{% block body %}{% if %}",
+    );
     let out = check(&templates, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("amicale.typ.j2:3: all: missing valid-template"), "{}", stdout(&out));

@@ -30,7 +30,9 @@ fn expect(case: &str, line: &str) {
 #[test]
 fn unknown_key_points_at_the_key() {
     expect(
-        &format!("id: A-1\n{DEBTOR}invoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    ammount: 12.00\n"),
+        &format!(
+            "id: A-1\n{DEBTOR}invoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    ammount: 12.00\n"
+        ),
         "bad.yaml:12:14: invoices[0].ammount: unknown field `ammount`, expected one of number, date, due, amount, file",
     );
 }
@@ -38,7 +40,9 @@ fn unknown_key_points_at_the_key() {
 #[test]
 fn amount_with_three_decimals() {
     expect(
-        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-01-01, due: 2026-01-31, amount: 10.001}}\n"),
+        &format!(
+            "id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-01-01, due: 2026-01-31, amount: 10.001}}\n"
+        ),
         "bad.yaml:9:62: invoices[0].amount: \"10.001\" has more than 2 decimals; expected a positive amount in euros with at most 2 decimals and a dot, e.g. 1234.56",
     );
 }
@@ -70,7 +74,9 @@ fn due_before_invoice_date() {
 #[test]
 fn payment_naming_an_unknown_invoice() {
     expect(
-        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\npayments:\n  - {{date: 2026-04-01, amount: 1, invoice: F-9}}\n"),
+        &format!(
+            "id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\npayments:\n  - {{date: 2026-04-01, amount: 1, invoice: F-9}}\n"
+        ),
         "bad.yaml:11:44: payments[0].invoice: payment names invoice \"F-9\", which is not in this case; expected one of F-1 or no invoice (then it goes to the oldest due)",
     );
 }

@@ -56,7 +56,8 @@ fn letters_and_manifest_print_the_figures_explain_computes() {
     let dir = tempfile::tempdir().unwrap();
     let built = build(&fixtures(), dir.path(), &[]);
     assert_eq!(built.status.code(), Some(0));
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("manifest.json")).unwrap()).unwrap();
     let money = |v: &serde_json::Value| Decimal::from_str(v.as_str().unwrap()).unwrap();
     let mut letters_checked = 0;
     for entry in all.as_array().unwrap() {
@@ -80,7 +81,11 @@ fn letters_and_manifest_print_the_figures_explain_computes() {
                 for l in inv["lines"].as_array().unwrap() {
                     let needle = fold(&format!("{} {}", l["days"], format_eur(money(&l["base"]))));
                     assert!(text.contains(&needle), "{id}: line {needle} not in the décompte");
-                    assert!(text.contains(&fold(&format_eur(money(&l["amount"])))), "{id}: amount {} missing", l["amount"]);
+                    assert!(
+                        text.contains(&fold(&format_eur(money(&l["amount"])))),
+                        "{id}: amount {} missing",
+                        l["amount"]
+                    );
                 }
             }
         }

@@ -25,7 +25,8 @@ fn temporaries(dir: &Path) -> Vec<PathBuf> {
 fn assert_pdfs_complete(dir: &Path) {
     for e in walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok) {
         if e.path().extension().is_some_and(|x| x == "pdf") {
-            lopdf::Document::load(e.path()).unwrap_or_else(|err| panic!("{} is not a whole PDF: {err}", e.path().display()));
+            lopdf::Document::load(e.path())
+                .unwrap_or_else(|err| panic!("{} is not a whole PDF: {err}", e.path().display()));
         }
     }
 }
@@ -77,7 +78,8 @@ fn a_full_disk_fails_the_cases_it_hits_and_says_so() {
     let result = relance::run::build_to(&session(), &fixtures(), &sink, date, &Default::default());
     let err = result.err().expect("the manifest cannot be written either");
     assert_eq!(err.raw_os_error(), Some(28));
-    let written: Vec<_> = sink.written.lock().unwrap().iter().filter(|(p, _)| !p.as_os_str().is_empty()).cloned().collect();
+    let written: Vec<_> =
+        sink.written.lock().unwrap().iter().filter(|(p, _)| !p.as_os_str().is_empty()).cloned().collect();
     assert!(!written.is_empty() && written.len() < 6, "{written:?}");
     // With room for the manifest only at the end: every failed case is listed.
     let sink = FullDisk { root: PathBuf::from("out"), budget: 150_000, written: Mutex::new(Vec::new()) };
@@ -138,7 +140,11 @@ fn every_file_is_flushed_before_the_manifest_and_the_manifest_after() {
     assert_eq!(syncs[0], first_manifest - 1, "flush just before the manifest: {events:?}");
     assert_eq!(syncs[1], events.len() - 1, "and once more after it: {events:?}");
     // (This sink cannot read letters back, so no pack is made here.)
-    assert!(events[..syncs[0]].iter().any(|e| e.starts_with("letters/")) && events[..syncs[0]].iter().any(|e| e.starts_with("emails/")), "{events:?}");
+    assert!(
+        events[..syncs[0]].iter().any(|e| e.starts_with("letters/"))
+            && events[..syncs[0]].iter().any(|e| e.starts_with("emails/")),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -161,7 +167,11 @@ fn a_real_full_disk_leaves_only_whole_files() {
     let o = build(&fixtures(), &mnt.join("out"), &[]);
     let leftovers = temporaries(&mnt);
     assert_pdfs_complete(&mnt);
-    let listing: Vec<_> = walkdir::WalkDir::new(&mnt).into_iter().filter_map(Result::ok).map(|e| e.path().display().to_string()).collect();
+    let listing: Vec<_> = walkdir::WalkDir::new(&mnt)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.path().display().to_string())
+        .collect();
     let _ = std::process::Command::new("umount").arg(&mnt).status();
     assert!(leftovers.is_empty(), "half-written files left: {leftovers:?}");
     assert!(matches!(o.status.code(), Some(1) | Some(2)), "{}", stderr(&o));
@@ -175,7 +185,11 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
     let template = std::fs::read_to_string(fixtures().join("moreau.yaml")).unwrap();
     let n = 500;
     for i in 0..n {
-        std::fs::write(dir.path().join(format!("c{i:03}.yaml")), template.replace("MOREAU-003", &format!("MOREAU-{i:03}"))).unwrap();
+        std::fs::write(
+            dir.path().join(format!("c{i:03}.yaml")),
+            template.replace("MOREAU-003", &format!("MOREAU-{i:03}")),
+        )
+        .unwrap();
     }
     let out = dir.path().join("out");
     let mut child = relance()
@@ -201,7 +215,8 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
     assert!(err.contains("run the same command again"), "{err}");
     assert!(temporaries(&out).is_empty());
     assert_pdfs_complete(&out);
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["interrupted"], true);
     let rows = manifest["rows"].as_array().unwrap();
     let on_disk = std::fs::read_dir(&letters).unwrap().count();
@@ -215,7 +230,8 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
     let o = build(dir.path(), &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(std::fs::read_dir(&letters).unwrap().count(), n);
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["interrupted"], false);
     assert_eq!(manifest["rows"].as_array().unwrap().len(), n);
 }

@@ -102,7 +102,11 @@ fn hostile_debtor_names_print_literally_in_the_letter() {
         // between brackets): compare without spaces; the exact spacing is
         // checked on Typst's own layout above.
         // pdftotext also wraps right-to-left runs in its own embedding marks.
-        let squash = |s: &str| s.chars().filter(|c| *c != ' ' && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}')).collect::<String>();
+        let squash = |s: &str| {
+            s.chars()
+                .filter(|c| *c != ' ' && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}'))
+                .collect::<String>()
+        };
         let want = squash(&fold(&expected_print(name)));
         assert!(squash(&text).contains(&want), "{name:?}: {want:?} not in\n{text}");
         assert!(!text.contains("root:x:0:0"), "a file was read");
@@ -133,7 +137,11 @@ fn templates_cannot_read_outside_their_folder() {
         let dir = tempfile::tempdir().unwrap();
         let t = templates_with(dir.path(), |s| s.replace("{% block body %}", &format!("{{% block body %}}{code}\n")));
         let out = dir.path().join("out");
-        let o = build(&fixtures().join("atelier-bleu.yaml"), &out, &["--config", fixtures().join("relance.yaml").to_str().unwrap(), "--templates", t.to_str().unwrap()]);
+        let o = build(
+            &fixtures().join("atelier-bleu.yaml"),
+            &out,
+            &["--config", fixtures().join("relance.yaml").to_str().unwrap(), "--templates", t.to_str().unwrap()],
+        );
         assert_eq!(o.status.code(), Some(1), "{code}: {}", stderr(&o));
         let err = stderr(&o).to_lowercase();
         assert!(err.contains(why), "{code}: expected {why:?} in\n{err}");

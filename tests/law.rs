@@ -43,11 +43,20 @@ fn lines(s: &Statement) -> Vec<(String, String, i64, String, String, String)> {
     s.invoices
         .iter()
         .flat_map(|i| i.lines.iter())
-        .map(|l| (l.from.to_string(), l.to.to_string(), l.days, l.base.to_string(), l.rate.to_string(), l.amount.to_string()))
+        .map(|l| {
+            (l.from.to_string(), l.to.to_string(), l.days, l.base.to_string(), l.rate.to_string(), l.amount.to_string())
+        })
         .collect()
 }
 
-fn line(from: &str, to: &str, days: i64, base: &str, rate: &str, amount: &str) -> (String, String, i64, String, String, String) {
+fn line(
+    from: &str,
+    to: &str,
+    days: i64,
+    base: &str,
+    rate: &str,
+    amount: &str,
+) -> (String, String, i64, String, String, String) {
     (from.into(), to.into(), days, base.into(), rate.into(), amount.into())
 }
 
@@ -60,7 +69,10 @@ fn semester_boundary_splits_the_line_at_the_new_rate() {
     let s = owed(&c, &terms(None, RateSplit::Semester), "2025-07-31");
     assert_eq!(
         lines(&s),
-        [line("2025-06-16", "2025-06-30", 15, "1000.00", "13.15", "5.40"), line("2025-07-01", "2025-07-31", 31, "1000.00", "12.15", "10.32")]
+        [
+            line("2025-06-16", "2025-06-30", 15, "1000.00", "13.15", "5.40"),
+            line("2025-07-01", "2025-07-31", 31, "1000.00", "12.15", "10.32")
+        ]
     );
     assert_eq!(s.penalties, d("15.72"));
     assert_eq!(s.indemnities, d("40"));
@@ -145,7 +157,10 @@ fn partial_payment_after_the_due_date_lowers_the_base_from_the_next_day() {
     let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-10-30");
     assert_eq!(
         lines(&s),
-        [line("2025-10-01", "2025-10-10", 10, "1000.00", "12.00", "3.29"), line("2025-10-11", "2025-10-30", 20, "600.00", "12.00", "3.95")]
+        [
+            line("2025-10-01", "2025-10-10", 10, "1000.00", "12.00", "3.29"),
+            line("2025-10-11", "2025-10-30", 20, "600.00", "12.00", "3.95")
+        ]
     );
     assert_eq!(s.penalties, d("7.24"));
 }
@@ -277,11 +292,19 @@ fn prescription_is_warned_before_and_after() {
     // B2C, 2 years (C. conso. L218-2): due 10/01/2024 → time-barred on 10/01/2026.
     let c = case("particulier", "invoices:\n  - {number: A, date: 2023-12-10, due: 2024-01-10, amount: 100.00}\n");
     let s = owed(&c, &terms(None, RateSplit::Semester), "2026-01-20");
-    assert!(s.warnings.iter().any(|w| w.contains("time-barred since 2026-01-10") && w.contains("L218-2")), "{:?}", s.warnings);
+    assert!(
+        s.warnings.iter().any(|w| w.contains("time-barred since 2026-01-10") && w.contains("L218-2")),
+        "{:?}",
+        s.warnings
+    );
     // B2B, 5 years (C. com. L110-4): due 01/03/2021 → 01/03/2026, 76 days after 15/12/2025.
     let c = case("professionnel", "invoices:\n  - {number: A, date: 2021-02-01, due: 2021-03-01, amount: 100.00}\n");
     let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-12-15");
-    assert!(s.warnings.iter().any(|w| w.contains("2026-03-01") && w.contains("in 76 days") && w.contains("L110-4")), "{:?}", s.warnings);
+    assert!(
+        s.warnings.iter().any(|w| w.contains("2026-03-01") && w.contains("in 76 days") && w.contains("L110-4")),
+        "{:?}",
+        s.warnings
+    );
 }
 
 /// Random B2B cases between 2023 and 2026 S1 (inside the rate table).

@@ -42,7 +42,9 @@ fn print_packs_sort_by_postal_code_and_start_letters_on_odd_pages() {
     let packs = m["packs"].as_array().unwrap();
     let courrier = packs.iter().find(|p| p["channel"] == "courrier").unwrap();
     let lrar = packs.iter().find(|p| p["channel"] == "lrar").unwrap();
-    let order = |p: &serde_json::Value| p["letters"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let order = |p: &serde_json::Value| {
+        p["letters"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     // 69003 < 69007 < 75011 ; 13001 < 38000
     assert_eq!(order(courrier), ["DUPONT-001", "MOREAU-003", "CODE-011"]);
     assert_eq!(order(lrar), ["STAR-004", "GARNIER-005"]);
@@ -65,7 +67,10 @@ fn print_packs_sort_by_postal_code_and_start_letters_on_odd_pages() {
     assert_eq!(page_count(&courrier_pdf), 6);
     // LRAR: STAR's 2-page letter and 2-page invoice copy, then GARNIER + blank.
     let lrar_pdf = out().join("pack-lrar.pdf");
-    assert_has(&page_text(&lrar_pdf, 1), &["LETTRE RECOMMANDÉE AVEC ACCUSÉ DE RÉCEPTION", "*Star* _Bureau_ $Conseil #1 @ <b>"]);
+    assert_has(
+        &page_text(&lrar_pdf, 1),
+        &["LETTRE RECOMMANDÉE AVEC ACCUSÉ DE RÉCEPTION", "*Star* _Bureau_ $Conseil #1 @ <b>"],
+    );
     assert_has(&page_text(&lrar_pdf, 3), &["FACTURE n° F-2026-0012"]);
     assert_has(&page_text(&lrar_pdf, 4), &["Conditions générales de vente"]);
     assert_has(&page_text(&lrar_pdf, 5), &["M. Émile Garnier-Lefèvre"]);
@@ -79,14 +84,23 @@ fn lrar_deposit_list_lists_every_registered_letter() {
     let rows: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][1], "*Star* _Bureau_ $Conseil #1 @ <b>");
-    assert_eq!(&rows[0][2], "À l’attention de Zoé O'Brien [compta], 3 rue de la République // 2e étage, 13001 MARSEILLE");
+    assert_eq!(
+        &rows[0][2],
+        "À l’attention de Zoé O'Brien [compta], 3 rue de la République // 2e étage, 13001 MARSEILLE"
+    );
     assert_eq!(&rows[0][4], "STAR-004/mise-en-demeure");
     assert_eq!(&rows[0][5], "4", "2 letter pages + 2 invoice pages");
     assert_eq!(&rows[1][1], "M. Émile Garnier-Lefèvre");
     let text = pdf_text(&out().join("depot-lrar.pdf"));
     assert_has(
         &text,
-        &["Liste de dépôt — lettres recommandées avec accusé de réception", "Expéditeur : Atelier Martin SAS", "STAR-004/mise-en-demeure", "GARNIER-005/mise-en-demeure", "2 pli(s)"],
+        &[
+            "Liste de dépôt — lettres recommandées avec accusé de réception",
+            "Expéditeur : Atelier Martin SAS",
+            "STAR-004/mise-en-demeure",
+            "GARNIER-005/mise-en-demeure",
+            "2 pli(s)",
+        ],
     );
 }
 
@@ -99,11 +113,24 @@ fn email_letters_carry_the_pdf_and_the_invoice_copy() {
     assert_eq!(msg.to().unwrap().first().unwrap().address(), Some("factures@atelier-bleu.example"));
     assert_eq!(msg.date().unwrap().to_rfc3339(), "2026-11-22T09:00:00Z");
     let body = fold(&msg.body_text(0).unwrap());
-    assert_has(&body, &["la facture n° F-2026-0101, échue le 2 novembre 2026", "2 890,00 €", "30 novembre 2026", "FR76 3000 6000 0112 3456 7890 189", "(F-2026-0101.pdf)"]);
+    assert_has(
+        &body,
+        &[
+            "la facture n° F-2026-0101, échue le 2 novembre 2026",
+            "2 890,00 €",
+            "30 novembre 2026",
+            "FR76 3000 6000 0112 3456 7890 189",
+            "(F-2026-0101.pdf)",
+        ],
+    );
     let names: Vec<&str> = msg.attachments().map(|a| a.attachment_name().unwrap()).collect();
     assert_eq!(names, ["ATELIER-BLEU-002-amicale.pdf", "F-2026-0101.pdf"]);
     let letter = msg.attachments().next().unwrap().contents();
-    assert_eq!(letter, std::fs::read(out().join("letters/ATELIER-BLEU-002-amicale.pdf")).unwrap(), "the attached letter is the archived one");
+    assert_eq!(
+        letter,
+        std::fs::read(out().join("letters/ATELIER-BLEU-002-amicale.pdf")).unwrap(),
+        "the attached letter is the archived one"
+    );
     let m = manifest(out());
     let row = m["rows"].as_array().unwrap().iter().find(|r| r["id"] == "ATELIER-BLEU-002").unwrap();
     assert_eq!(row["email"], "emails/ATELIER-BLEU-002.eml");
@@ -120,7 +147,10 @@ fn letters_are_pdf_a_3b_with_their_data_attached() {
     // XMP metadata declares PDF/A-3B.
     let meta = doc.get_object(catalog.get(b"Metadata").unwrap().as_reference().unwrap()).unwrap().as_stream().unwrap();
     let xmp = String::from_utf8_lossy(&meta.content);
-    assert!(xmp.contains("<pdfaid:part>3</pdfaid:part>") && xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"), "{xmp}");
+    assert!(
+        xmp.contains("<pdfaid:part>3</pdfaid:part>") && xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+        "{xmp}"
+    );
     // An output intent (sRGB) as PDF/A requires.
     let intents = catalog.get(b"OutputIntents").unwrap();
     let intents = match intents {
@@ -171,7 +201,10 @@ fn drafts_are_watermarked_and_marked_in_the_manifest() {
     let o = build(&fixtures(), dir.path(), &["--draft"]);
     assert_eq!(o.status.code(), Some(0));
     // The watermark is rotated: read the text in content-stream order.
-    let raw = |p: &Path| String::from_utf8_lossy(&Command::new("pdftotext").arg("-raw").arg(p).arg("-").output().unwrap().stdout).into_owned();
+    let raw = |p: &Path| {
+        String::from_utf8_lossy(&Command::new("pdftotext").arg("-raw").arg(p).arg("-").output().unwrap().stdout)
+            .into_owned()
+    };
     let text = raw(&dir.path().join("letters/STAR-004-mise-en-demeure.pdf"));
     assert_eq!(text.matches("PROJET").count(), 2, "one watermark per page: {text}");
     let m = manifest(dir.path());
@@ -204,7 +237,8 @@ fn shards_together_equal_the_whole_run() {
             );
         }
     }
-    let key = |r: &serde_json::Value| (r["source"].as_str().unwrap().to_string(), r["id"].as_str().unwrap().to_string());
+    let key =
+        |r: &serde_json::Value| (r["source"].as_str().unwrap().to_string(), r["id"].as_str().unwrap().to_string());
     rows.sort_by_key(key);
     assert_eq!(rows, *whole["rows"].as_array().unwrap());
     assert_eq!(errors, *whole["errors"].as_array().unwrap());
@@ -229,11 +263,18 @@ fn an_invoice_copy_outside_the_case_folder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     copy_fixtures(dir.path());
     let path = dir.path().join("dupont.yaml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("file: invoices/F-2026-0042.pdf", "file: ../../etc/passwd");
+    let text =
+        std::fs::read_to_string(&path).unwrap().replace("file: invoices/F-2026-0042.pdf", "file: ../../etc/passwd");
     std::fs::write(&path, text).unwrap();
     let o = build(dir.path(), &dir.path().join("out"), &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("invoices[0].file: \"../../etc/passwd\" must be a path relative to the case file, inside its folder"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "invoices[0].file: \"../../etc/passwd\" must be a path relative to the case file, inside its folder"
+        ),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Over 100 letters, a pack is cut into volumes of 100 (memory stays

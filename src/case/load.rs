@@ -117,7 +117,9 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     use serde_saphyr::budget::BudgetBreach as B;
     let what = match breach {
         B::Depth { depth } => format!("nested {depth} levels deep; a case file needs fewer than 32"),
-        B::Aliases { aliases } => format!("{aliases} aliases (*name); a case file needs none, and more than 200 look like an alias bomb"),
+        B::Aliases { aliases } => {
+            format!("{aliases} aliases (*name); a case file needs none, and more than 200 look like an alias bomb")
+        }
         B::Anchors { anchors } => format!("{anchors} anchors (&name); a case file needs none"),
         B::AliasAnchorRatio { aliases, anchors } => format!("{aliases} aliases for {anchors} anchors: an alias bomb"),
         B::Events { events } => format!("{events} YAML items; far more than a case file holds"),
@@ -165,7 +167,10 @@ fn saphyr_message(err: &serde_saphyr::Error) -> String {
 /// first error.
 pub(crate) fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, InputError> {
     if let Some(line) = second_document(text) {
-        let mut e = InputError::new(file, "a second YAML document starts here; a file holds one case (or one config): put each case in its own file");
+        let mut e = InputError::new(
+            file,
+            "a second YAML document starts here; a file holds one case (or one config): put each case in its own file",
+        );
         e.line = Some(line);
         e.column = Some(1);
         return Err(e);
@@ -210,7 +215,10 @@ fn read_text(file: &Path) -> Result<String, InputError> {
         let before = &e.as_bytes()[..at];
         let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
         let column = (at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)) as u64 + 1;
-        let mut err = InputError::new(file, "not UTF-8 text (a byte that is not UTF-8, e.g. Latin-1 or Windows-1252); save the file as UTF-8");
+        let mut err = InputError::new(
+            file,
+            "not UTF-8 text (a byte that is not UTF-8, e.g. Latin-1 or Windows-1252); save the file as UTF-8",
+        );
         err.line = Some(line);
         err.column = Some(column);
         err
@@ -306,7 +314,8 @@ pub fn load_case(path: &Path) -> Result<Case, InputError> {
 pub fn duplicate_id(path: &Path, id: &str, others: &[&Path]) -> InputError {
     let others: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
     let place = read_text(path).map(|text| locate(&text, "id")).unwrap_or_default();
-    InputError::new(path, format!("id \"{id}\" is also used by {}; each case needs its own id", others.join(", "))).at(place, "id")
+    InputError::new(path, format!("id \"{id}\" is also used by {}; each case needs its own id", others.join(", ")))
+        .at(place, "id")
 }
 
 /// The ids used by more than one case, with the files of each.
@@ -330,10 +339,11 @@ pub fn load_cases(found: Vec<Result<PathBuf, InputError>>) -> (Vec<LoadedCase>, 
             Err(e) => errors.push(e),
         }
     }
-    let dup: HashMap<String, Vec<PathBuf>> = duplicates(loaded.iter().map(|l| (l.case.id.0.as_str(), l.path.as_path())))
-        .into_iter()
-        .map(|(id, paths)| (id.to_string(), paths.into_iter().map(Path::to_path_buf).collect()))
-        .collect();
+    let dup: HashMap<String, Vec<PathBuf>> =
+        duplicates(loaded.iter().map(|l| (l.case.id.0.as_str(), l.path.as_path())))
+            .into_iter()
+            .map(|(id, paths)| (id.to_string(), paths.into_iter().map(Path::to_path_buf).collect()))
+            .collect();
     if !dup.is_empty() {
         loaded.retain(|l| match dup.get(&l.case.id.0) {
             Some(paths) => {
@@ -361,26 +371,41 @@ fn issue(place: impl Into<String>, message: String) -> Result<(), Issue> {
 /// Checks that need more than one field.
 fn validate_case(case: &Case) -> Result<(), Issue> {
     if case.invoices.is_empty() {
-        return issue("invoices", "a case needs at least one invoice; expected a list of invoices with number, date, due and amount".into());
+        return issue(
+            "invoices",
+            "a case needs at least one invoice; expected a list of invoices with number, date, due and amount".into(),
+        );
     }
     if case.invoices.len() > MAX_INVOICES {
         return issue(
             "invoices",
-            format!("{} invoices; a case may list at most {MAX_INVOICES} (one letter covers them all): split it into several cases", case.invoices.len()),
+            format!(
+                "{} invoices; a case may list at most {MAX_INVOICES} (one letter covers them all): split it into several cases",
+                case.invoices.len()
+            ),
         );
     }
     let mut numbers = HashSet::new();
     for (i, inv) in case.invoices.iter().enumerate() {
         if inv.number.trim().is_empty() {
-            return issue(format!("invoices[{i}].number"), "empty invoice number; expected the number printed on the invoice, e.g. F-2026-0042".into());
+            return issue(
+                format!("invoices[{i}].number"),
+                "empty invoice number; expected the number printed on the invoice, e.g. F-2026-0042".into(),
+            );
         }
         if !numbers.insert(inv.number.as_str()) {
-            return issue(format!("invoices[{i}].number"), format!("invoice number \"{}\" appears twice in this case; each invoice once", inv.number));
+            return issue(
+                format!("invoices[{i}].number"),
+                format!("invoice number \"{}\" appears twice in this case; each invoice once", inv.number),
+            );
         }
         if inv.due.0 < inv.date.0 {
             return issue(
                 format!("invoices[{i}].due"),
-                format!("due date {} is before the invoice date {}; expected a due date on or after the invoice date", inv.due.0, inv.date.0),
+                format!(
+                    "due date {} is before the invoice date {}; expected a due date on or after the invoice date",
+                    inv.due.0, inv.date.0
+                ),
             );
         }
     }
@@ -391,7 +416,10 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
             let known: Vec<&str> = case.invoices.iter().map(|i| i.number.as_str()).collect();
             return issue(
                 format!("payments[{i}].invoice"),
-                format!("payment names invoice \"{n}\", which is not in this case; expected one of {} or no invoice (then it goes to the oldest due)", known.join(", ")),
+                format!(
+                    "payment names invoice \"{n}\", which is not in this case; expected one of {} or no invoice (then it goes to the oldest due)",
+                    known.join(", ")
+                ),
             );
         }
     }
@@ -414,7 +442,10 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
     }
     for (i, line) in d.address.iter().enumerate() {
         if too_long(line) {
-            return issue(format!("debtor.address[{i}]"), format!("\"{line}\" is {} characters; {limit}", line.chars().count()));
+            return issue(
+                format!("debtor.address[{i}]"),
+                format!("\"{line}\" is {} characters; {limit}", line.chars().count()),
+            );
         }
     }
     if too_long(&format!("{} {}", d.postal_code.0, d.city)) {
@@ -424,13 +455,20 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
     if lines > ADDRESS_MAX_LINES {
         return issue(
             "debtor.address",
-            format!("the address takes {lines} lines with the name, contact and city; at most {ADDRESS_MAX_LINES} lines fit the envelope window (NF Z10-011)"),
+            format!(
+                "the address takes {lines} lines with the name, contact and city; at most {ADDRESS_MAX_LINES} lines fit the envelope window (NF Z10-011)"
+            ),
         );
     }
     if let Some(email) = &d.email {
-        let ok = email.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !email.contains(char::is_whitespace));
+        let ok = email
+            .split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !email.contains(char::is_whitespace));
         if !ok {
-            return issue("debtor.email", format!("\"{email}\" is not an e-mail address; expected e.g. compta@dupont.example"));
+            return issue(
+                "debtor.email",
+                format!("\"{email}\" is not an e-mail address; expected e.g. compta@dupont.example"),
+            );
         }
     }
     Ok(())
@@ -523,14 +561,30 @@ impl<'de> Deserialize<'de> for Node {
                 }
                 Ok(Node::Seq(items))
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Node, E> { Ok(Node::Leaf) }
-            fn visit_i64<E>(self, _: i64) -> Result<Node, E> { Ok(Node::Leaf) }
-            fn visit_u64<E>(self, _: u64) -> Result<Node, E> { Ok(Node::Leaf) }
-            fn visit_f64<E>(self, _: f64) -> Result<Node, E> { Ok(Node::Leaf) }
-            fn visit_str<E>(self, _: &str) -> Result<Node, E> { Ok(Node::Leaf) }
-            fn visit_unit<E>(self) -> Result<Node, E> { Ok(Node::Leaf) }
-            fn visit_none<E>(self) -> Result<Node, E> { Ok(Node::Leaf) }
-            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Node, D2::Error> { Node::deserialize(d) }
+            fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_unit<E>(self) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_none<E>(self) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Node, D2::Error> {
+                Node::deserialize(d)
+            }
         }
         d.deserialize_any(V)
     }
@@ -558,6 +612,9 @@ mod tests {
             segments[..],
             [Segment::Key("debtor]]a[]]]icy"), Segment::Key("x"), Segment::Index(2), Segment::Index(0)]
         ));
-        assert!(matches!(path_segments("invoices[1].due")[..], [Segment::Key("invoices"), Segment::Index(1), Segment::Key("due")]));
+        assert!(matches!(
+            path_segments("invoices[1].due")[..],
+            [Segment::Key("invoices"), Segment::Index(1), Segment::Key("due")]
+        ));
     }
 }

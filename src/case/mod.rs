@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 
 pub use ids::{Bic, Iban, Siren};
 pub(crate) use load::parse_yaml;
-pub use load::{InputError, LoadedCase, case_files, duplicate_id, duplicates, load_case, load_cases, load_config, parse_case, parse_config};
+pub use load::{
+    InputError, LoadedCase, case_files, duplicate_id, duplicates, load_case, load_cases, load_config, parse_case,
+    parse_config,
+};
 pub use scalar::{Amount, CaseId, Date, Percent, Text};
 
 /// The creditor's config: who writes, on which terms, on which schedule.

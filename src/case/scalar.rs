@@ -69,9 +69,7 @@ impl Amount {
         if int.len() > 12 {
             return Err(format!("\"{t}\" is too large; expected {valid}"));
         }
-        Decimal::from_str(t)
-            .map(Amount)
-            .map_err(|e| format!("\"{t}\": {e}; expected {valid}"))
+        Decimal::from_str(t).map(Amount).map_err(|e| format!("\"{t}\": {e}; expected {valid}"))
     }
 }
 

@@ -30,11 +30,7 @@ impl Semester {
     }
 
     pub fn next(self) -> Semester {
-        if self.half == 1 {
-            Semester { year: self.year, half: 2 }
-        } else {
-            Semester { year: self.year + 1, half: 1 }
-        }
+        if self.half == 1 { Semester { year: self.year, half: 2 } } else { Semester { year: self.year + 1, half: 1 } }
     }
 
     pub fn last_day(self) -> NaiveDate {
@@ -99,7 +95,8 @@ impl RateTable {
             let field = |n: usize| r.get(n).unwrap_or("").trim();
             let semester = {
                 let s = field(0);
-                let (y, h) = s.split_once("-S").ok_or(format!("row {line}: semester \"{s}\", expected e.g. 2026-S1"))?;
+                let (y, h) =
+                    s.split_once("-S").ok_or(format!("row {line}: semester \"{s}\", expected e.g. 2026-S1"))?;
                 Semester {
                     year: y.parse().map_err(|_| format!("row {line}: bad year in \"{s}\""))?,
                     half: match h {

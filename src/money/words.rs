@@ -11,8 +11,8 @@ use rust_decimal::prelude::ToPrimitive;
 use super::round_cents;
 
 const UNITS: [&str; 17] = [
-    "zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
-    "douze", "treize", "quatorze", "quinze", "seize",
+    "zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze", "treize",
+    "quatorze", "quinze", "seize",
 ];
 
 /// 0..=99.
@@ -135,10 +135,21 @@ mod tests {
     #[test]
     fn numbers_below_hundred() {
         let cases = [
-            (0, "zéro"), (1, "un"), (16, "seize"), (17, "dix-sept"), (21, "vingt et un"),
-            (22, "vingt-deux"), (30, "trente"), (61, "soixante et un"), (70, "soixante-dix"),
-            (71, "soixante et onze"), (77, "soixante-dix-sept"), (80, "quatre-vingts"),
-            (81, "quatre-vingt-un"), (90, "quatre-vingt-dix"), (91, "quatre-vingt-onze"),
+            (0, "zéro"),
+            (1, "un"),
+            (16, "seize"),
+            (17, "dix-sept"),
+            (21, "vingt et un"),
+            (22, "vingt-deux"),
+            (30, "trente"),
+            (61, "soixante et un"),
+            (70, "soixante-dix"),
+            (71, "soixante et onze"),
+            (77, "soixante-dix-sept"),
+            (80, "quatre-vingts"),
+            (81, "quatre-vingt-un"),
+            (90, "quatre-vingt-dix"),
+            (91, "quatre-vingt-onze"),
             (99, "quatre-vingt-dix-neuf"),
         ];
         for (n, words) in cases {
@@ -149,14 +160,23 @@ mod tests {
     #[test]
     fn hundreds_thousands_millions() {
         let cases = [
-            (100, "cent"), (101, "cent un"), (200, "deux cents"), (201, "deux cent un"),
-            (280, "deux cent quatre-vingts"), (1000, "mille"), (1001, "mille un"),
-            (1234, "mille deux cent trente-quatre"), (2000, "deux mille"),
-            (80_000, "quatre-vingt mille"), (200_000, "deux cent mille"),
+            (100, "cent"),
+            (101, "cent un"),
+            (200, "deux cents"),
+            (201, "deux cent un"),
+            (280, "deux cent quatre-vingts"),
+            (1000, "mille"),
+            (1001, "mille un"),
+            (1234, "mille deux cent trente-quatre"),
+            (2000, "deux mille"),
+            (80_000, "quatre-vingt mille"),
+            (200_000, "deux cent mille"),
             (280_300, "deux cent quatre-vingt mille trois cents"),
-            (1_000_000, "un million"), (2_000_000, "deux millions"),
+            (1_000_000, "un million"),
+            (2_000_000, "deux millions"),
             (200_000_000, "deux cents millions"),
-            (1_000_001, "un million un"), (21_021, "vingt et un mille vingt et un"),
+            (1_000_001, "un million un"),
+            (21_021, "vingt et un mille vingt et un"),
         ];
         for (n, words) in cases {
             assert_eq!(integer_in_words(n), words, "{n}");

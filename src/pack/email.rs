@@ -43,7 +43,9 @@ pub fn build(email: &Email) -> Vec<u8> {
     let timestamp = email.date.and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("valid time")).and_utc().timestamp();
     let mut parts = vec![MimePart::new("text/plain", BodyPart::Text(email.body.clone().into()))];
     for doc in &email.attachments {
-        parts.push(MimePart::new("application/pdf", BodyPart::Binary(doc.bytes.clone().into())).attachment(doc.name.clone()));
+        parts.push(
+            MimePart::new("application/pdf", BodyPart::Binary(doc.bytes.clone().into())).attachment(doc.name.clone()),
+        );
     }
     let body = MimePart::new(
         ContentType::new("multipart/mixed").attribute("boundary", format!("relance-{}", &hash[..24])),

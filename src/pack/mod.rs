@@ -282,7 +282,12 @@ impl<'a> ManifestWriter<'a> {
     pub fn new(sink: &'a dyn Sink, date: &str, shard: Option<&str>) -> std::io::Result<ManifestWriter<'a>> {
         let csv = csv::Writer::from_writer(sink.create(Path::new("manifest.csv"))?);
         let mut json = sink.create(Path::new("manifest.json"))?;
-        write!(json, "{{\n  \"date\": {},\n  \"shard\": {},\n  \"rows\": [", json_string(date), shard.map_or("null".into(), json_string))?;
+        write!(
+            json,
+            "{{\n  \"date\": {},\n  \"shard\": {},\n  \"rows\": [",
+            json_string(date),
+            shard.map_or("null".into(), json_string)
+        )?;
         Ok(ManifestWriter { csv, json, rows: 0, failed: None })
     }
 
@@ -328,7 +333,11 @@ impl<'a> ManifestWriter<'a> {
 }
 
 /// Writes `value` as pretty JSON nested `indent` deep in the manifest.
-fn nested_json<W: Write + ?Sized>(out: &mut W, indent: &'static [u8], value: &(impl Serialize + ?Sized)) -> std::io::Result<()> {
+fn nested_json<W: Write + ?Sized>(
+    out: &mut W,
+    indent: &'static [u8],
+    value: &(impl Serialize + ?Sized),
+) -> std::io::Result<()> {
     serde_json::to_writer_pretty(Indented { out, indent }, value).map_err(std::io::Error::other)
 }
 
@@ -371,13 +380,15 @@ mod tests {
         write_atomic(&target, b"hello").unwrap();
         write_atomic(&target, b"world").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"world");
-        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> =
+            std::fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.pdf")]);
     }
 
     #[test]
     fn streamed_json_is_indented_like_the_nested_string() {
-        let value = serde_json::json!({"packs": [{"file": "a\nb.pdf", "letters": [{"id": "X", "pages": [1, 2]}]}], "e": []});
+        let value =
+            serde_json::json!({"packs": [{"file": "a\nb.pdf", "letters": [{"id": "X", "pages": [1, 2]}]}], "e": []});
         let mut out = Vec::new();
         serde_json::to_writer_pretty(Indented { out: &mut out, indent: b"  " }, &value).unwrap();
         let nested = serde_json::to_string_pretty(&value).unwrap().replace('\n', "\n  ");
@@ -413,9 +424,18 @@ mod tests {
             packs: &'a [PackInfo],
             interrupted: bool,
         }
-        let rows = [ManifestRow { id: "A".into(), ..ManifestRow::default() }, ManifestRow { id: "B\n\"x\"".into(), ..ManifestRow::default() }];
+        let rows = [
+            ManifestRow { id: "A".into(), ..ManifestRow::default() },
+            ManifestRow { id: "B\n\"x\"".into(), ..ManifestRow::default() },
+        ];
         let errors = [InputError::new(Path::new("c.yaml"), "bad")];
-        let packs = [PackInfo { file: "pack-courrier.pdf".into(), channel: "courrier".into(), pages: 2, sha256: "00".into(), letters: vec![] }];
+        let packs = [PackInfo {
+            file: "pack-courrier.pdf".into(),
+            channel: "courrier".into(),
+            pages: 2,
+            sha256: "00".into(),
+            letters: vec![],
+        }];
         for n in [0, 1, 2] {
             let dir = tempfile::tempdir().unwrap();
             let sink = Folder(dir.path().to_path_buf());
@@ -425,7 +445,14 @@ mod tests {
             }
             let (e, p) = if n == 0 { (&errors[..0], &packs[..0]) } else { (&errors[..], &packs[..]) };
             m.finish(e, p, n == 1).unwrap();
-            let whole = Whole { date: "2026-11-22", shard: Some("1/2"), rows: &rows[..n], errors: e, packs: p, interrupted: n == 1 };
+            let whole = Whole {
+                date: "2026-11-22",
+                shard: Some("1/2"),
+                rows: &rows[..n],
+                errors: e,
+                packs: p,
+                interrupted: n == 1,
+            };
             let want = serde_json::to_string_pretty(&whole).unwrap() + "\n";
             assert_eq!(std::fs::read_to_string(dir.path().join("manifest.json")).unwrap(), want);
         }

@@ -183,7 +183,9 @@ pub fn deposit_markup(items: &[PackItem], sender: &str, sender_address: &str, da
         items.len()
     ));
     m.push_str("#table(columns: (auto, 1.4fr, 2.4fr, 1.2fr, auto, 1.3fr), stroke: 0.4pt + luma(150), inset: 4pt,\n");
-    m.push_str("  table.header([*N°*], [*Destinataire*], [*Adresse*], [*Référence*], [*Pages*], [*N° de recommandé*]),\n");
+    m.push_str(
+        "  table.header([*N°*], [*Destinataire*], [*Adresse*], [*Référence*], [*Pages*], [*N° de recommandé*]),\n",
+    );
     for (i, it) in items.iter().enumerate() {
         m.push_str(&format!(
             "  [{}], [{}], [{}], [{}], [{}], [],\n",
@@ -265,7 +267,10 @@ mod tests {
     fn large_packs_are_cut_into_numbered_volumes() {
         assert_eq!(volume_names("pack-lrar", 0), ["pack-lrar.pdf"]);
         assert_eq!(volume_names("pack-lrar", 1), ["pack-lrar.pdf"]);
-        assert_eq!(volume_names("pack-courrier", 3), ["pack-courrier-001.pdf", "pack-courrier-002.pdf", "pack-courrier-003.pdf"]);
+        assert_eq!(
+            volume_names("pack-courrier", 3),
+            ["pack-courrier-001.pdf", "pack-courrier-002.pdf", "pack-courrier-003.pdf"]
+        );
     }
 
     #[test]

@@ -93,7 +93,5 @@ pub fn copy_tree(from: &Path, to: &Path) {
 pub fn page_count(pdf: &Path) -> usize {
     let out = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo (poppler-utils)");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse().unwrap()))
-        .expect("Pages: line")
+    text.lines().find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse().unwrap())).expect("Pages: line")
 }
