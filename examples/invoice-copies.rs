@@ -5,7 +5,8 @@
 //! cargo run --example invoice-copies
 
 use chrono::NaiveDate;
-use relance::render::{TemplateSet, escape_typst};
+use relance::escape::escape_typst;
+use relance::templates::TemplateSet;
 use relance::typeset::{Export, Fonts, LetterWorld};
 
 struct Invoice {

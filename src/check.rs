@@ -19,9 +19,10 @@ use minijinja::syntax::SyntaxConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::case::{InputError, Level, LoadedCase};
-use crate::escalation::Decision;
-use crate::render::{TemplateSet, template_name};
-use crate::{Session, build_letter};
+use crate::escalation::LetterDue;
+use crate::letter::Letter;
+use crate::templates::{TemplateSet, template_name};
+use crate::{Session, SetupError};
 
 /// The requirements file inside a template folder.
 pub const REQUIREMENTS_FILE: &str = "requirements.yaml";
@@ -201,7 +202,7 @@ fn parse_all(set: &TemplateSet) -> Parsed<'_> {
                 level: "all".into(),
                 mention: "valid-template".into(),
                 check: "static",
-                why: crate::render::describe(&e),
+                why: crate::render::RenderError::from(e).to_string(),
             }),
         }
     }
@@ -624,7 +625,7 @@ pub fn check_rendered(session: &Session, req: &Requirements, cases: &[LoadedCase
             }
             let b2b = owed.b2b;
             let deadline_days = 8;
-            let decision = Decision::Send {
+            let due = LetterDue {
                 level,
                 channel: if level == Level::MiseEnDemeure {
                     crate::case::Channel::Lrar
@@ -635,20 +636,11 @@ pub fn check_rendered(session: &Session, req: &Requirements, cases: &[LoadedCase
                 deadline: date + chrono::Days::new(deadline_days),
                 deadline_days: deadline_days as u32,
             };
-            let Decision::Send { channel, deadline, .. } = &decision else { unreachable!() };
-            let ctx = crate::letter::context(
-                case,
-                &session.config,
-                &owed,
-                level,
-                *channel,
-                date,
-                *deadline,
-                deadline_days as u32,
-            );
+            let letter = Letter { case, owed: &owed, due: &due, date };
+            let ctx = crate::letter::context(&session.config, &letter);
             let ctx_json = serde_json::to_value(&ctx).expect("context serializes");
-            let text = match build_letter(session, &mut world, case, &owed, &decision, date, false) {
-                Ok(Some(built)) => match pdf_extract::extract_text_from_mem(&built.pdf) {
+            let text = match crate::letter::build(session, &mut world, &letter, false) {
+                Ok(built) => match pdf_extract::extract_text_from_mem(&built.pdf) {
                     Ok(t) => fold(&t),
                     Err(e) => {
                         findings.push(Finding {
@@ -662,7 +654,6 @@ pub fn check_rendered(session: &Session, req: &Requirements, cases: &[LoadedCase
                         continue;
                     }
                 },
-                Ok(None) => continue,
                 Err(e) => {
                     findings.push(Finding {
                         template: template.clone(),
@@ -747,11 +738,31 @@ pub fn builtin_cases() -> (Vec<LoadedCase>, Vec<InputError>) {
     (loaded, errors)
 }
 
-/// The example creditor config built into relance.
-pub const BUILTIN_CONFIG: &str = include_str!("../fixtures/cases/relance.yaml");
-
-/// The example case written by `relance init`.
-pub const EXAMPLE_CASE: &str = include_str!("../fixtures/cases/dupont.yaml");
-
-/// The invoice copy the example case attaches.
-pub const EXAMPLE_INVOICE: &[u8] = include_bytes!("../fixtures/cases/invoices/F-2026-0042.pdf");
+/// What `relance check` renders with: the templates to check, the config
+/// and the cases (given, or the examples built into relance).
+pub fn open(
+    templates: Option<&Path>,
+    cases: Option<&Path>,
+    config: Option<&Path>,
+) -> Result<(Session, Vec<LoadedCase>), SetupError> {
+    let (config, config_path) = match (config, cases) {
+        (Some(path), _) => (crate::case::load_config(path)?, path.to_path_buf()),
+        (None, Some(dir)) => {
+            let path = crate::default_config_path(dir);
+            (crate::case::load_config(&path)?, path)
+        }
+        (None, None) => {
+            let path = std::path::PathBuf::from("fixtures/cases/relance.yaml");
+            (crate::case::parse_config(&path, crate::starter::BUILTIN_CONFIG)?, path)
+        }
+    };
+    let session = Session::with_config(config, &config_path, templates, None)?;
+    let (loaded, errors) = match cases {
+        Some(dir) => crate::load_cases(dir, &config_path),
+        None => builtin_cases(),
+    };
+    if let Some(e) = errors.into_iter().next() {
+        return Err(SetupError::Config(e));
+    }
+    Ok((session, loaded))
+}

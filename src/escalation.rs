@@ -11,18 +11,39 @@ use crate::money::{format_date, format_eur};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    /// Send a letter of `level` by `channel`.
-    Send {
-        level: Level,
-        channel: Channel,
-        /// Why the channel differs from the policy, if it does.
-        channel_note: Option<String>,
-        /// Pay-by date printed in the letter.
-        deadline: NaiveDate,
-        deadline_days: u32,
-    },
+    /// Send a letter.
+    Send(LetterDue),
     /// No letter today; `reason` is printed in the manifest, in French.
-    Skip { reason: String },
+    Skip {
+        /// Why, in French.
+        reason: String,
+    },
+}
+
+/// The letter a case is due for: what was decided, in one value that the
+/// letter, the e-mail and the manifest all read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LetterDue {
+    /// The level of the letter.
+    pub level: Level,
+    /// How it goes out.
+    pub channel: Channel,
+    /// Why the channel differs from the policy, if it does.
+    pub channel_note: Option<String>,
+    /// Pay-by date printed in the letter.
+    pub deadline: NaiveDate,
+    /// Days from the letter date to the deadline.
+    pub deadline_days: u32,
+}
+
+impl Decision {
+    /// The letter, when one is due.
+    pub fn letter(&self) -> Option<&LetterDue> {
+        match self {
+            Decision::Send(due) => Some(due),
+            Decision::Skip { .. } => None,
+        }
+    }
 }
 
 fn add_days(d: NaiveDate, n: u32) -> NaiveDate {
@@ -83,7 +104,7 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
     } else {
         (channel, None)
     };
-    Decision::Send { level, channel, channel_note, deadline: add_days(date, deadline_days), deadline_days }
+    Decision::Send(LetterDue { level, channel, channel_note, deadline: add_days(date, deadline_days), deadline_days })
 }
 
 /// (days to wait, channel, days to pay) for a level.

@@ -4,34 +4,12 @@
 use std::fmt::Write;
 
 use crate::case::Case;
-use crate::escalation::Decision;
+use crate::escalation::{Decision, LetterDue};
 use crate::law::{INDEMNITY_PER_INVOICE, Statement};
 use crate::money::{amount_in_words, format_date, format_date_short, format_eur, format_rate};
 
-/// Left- or right-aligned columns, widths from the content.
 fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[usize]) {
-    let width =
-        |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..header.len()).map(width).collect();
-    let mut line = |cells: Vec<&str>| {
-        let mut s = String::from("  ");
-        for (i, c) in cells.iter().enumerate() {
-            let pad = " ".repeat(widths[i] - c.chars().count());
-            if right.contains(&i) {
-                s.push_str(&pad);
-                s.push_str(c);
-            } else {
-                s.push_str(c);
-                s.push_str(&pad);
-            }
-            s.push_str("  ");
-        }
-        let _ = writeln!(out, "{}", s.trim_end());
-    };
-    line(header.to_vec());
-    for r in rows {
-        line(r.iter().map(String::as_str).collect());
-    }
+    out.push_str(&crate::table::render("  ", header, rows, right));
 }
 
 /// The décompte of `case` as plain text.
@@ -128,7 +106,7 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     let _ = writeln!(o, "  soit {}", amount_in_words(owed.total));
     let _ = writeln!(o);
     match decision {
-        Decision::Send { level, channel, deadline, .. } => {
+        Decision::Send(LetterDue { level, channel, deadline, .. }) => {
             let _ = writeln!(
                 o,
                 "Lettre due : {} ({}), par {}, à régler au plus tard le {}",

@@ -7,67 +7,16 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use chrono::NaiveDate;
-
-use crate::case::{Case, Channel, InputError, Level, LoadedCase};
-use crate::escalation::Decision;
-use crate::law::Statement;
+use crate::Session;
+use crate::atomic::sha256_hex;
+use crate::case::{Case, Channel, InputError, LoadedCase};
+use crate::error::{LetterError, RunError};
+use crate::letter::{self, Letter};
 use crate::pack::print::{Document, Origin, PackDoc, PackItem};
 use crate::pack::{self, ManifestRow, ManifestWriter, PackInfo, Sink, Status};
-use crate::{Session, base_row, build_letter, letter_file_name, plan_case};
-
-/// `--shard K/N`: this run builds only the cases whose id hashes to K
-/// (0 ≤ K < N), so that N machines share a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || {
-            format!(
-                "\"{text}\" is not a shard; expected K/N with 0 ≤ K < N, e.g. 0/4 (as a Kubernetes completion index)"
-            )
-        };
-        let (k, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count): (u64, u64) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// Stable across runs, machines and Rust versions: SHA-256 of the key.
-    pub fn contains(&self, key: &str) -> bool {
-        let digest = pack::sha256_hex(key.as_bytes());
-        let n = u64::from_str_radix(&digest[..16], 16).expect("hex");
-        n % self.count == self.index
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-/// Options of a build beyond the cases, the output and the date.
-#[derive(Debug, Clone, Default)]
-pub struct BuildOptions {
-    /// Set (by a Ctrl-C handler) to stop after the case being built.
-    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    /// Typesetting threads (`--jobs`); 0 or 1 builds on one thread.
-    pub jobs: usize,
-    /// Show a progress bar (on a terminal, not in CI).
-    pub progress: bool,
-    /// `--level`: force this level.
-    pub forced: Option<Level>,
-    /// `--draft`: PROJET watermark, for a lawyer's review.
-    pub draft: bool,
-    pub shard: Option<Shard>,
-}
+use crate::plan::{Planned, plan_case};
+use crate::settings::Settings;
+use crate::typeset::{Export, LetterWorld};
 
 /// The outcome of `relance build`; the rows themselves are in the manifest.
 #[derive(Debug, Default)]
@@ -77,7 +26,7 @@ pub struct BuildReport {
     pub letters: usize,
     pub failed: usize,
     /// Every error, of cases and of the run (a pack that could not be made).
-    pub errors: Vec<InputError>,
+    pub errors: Vec<RunError>,
     /// The rows of the cases that failed.
     pub failures: Vec<ManifestRow>,
     pub interrupted: bool,
@@ -85,22 +34,27 @@ pub struct BuildReport {
 
 /// Reads the invoice copies of a case (`file:` paths, relative to the case
 /// file, which must stay inside its folder).
-fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBuf)>, String> {
+fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBuf)>, InputError> {
     let base = case_path.parent().unwrap_or(Path::new("."));
     let mut docs = Vec::new();
     for (i, inv) in case.invoices.iter().enumerate() {
         let Some(file) = &inv.file else { continue };
+        let field = format!("invoices[{i}].file");
         let rel = Path::new(file);
         if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return Err(format!(
-                "invoices[{i}].file: \"{file}\" must be a path relative to the case file, inside its folder (no \"..\"), e.g. invoices/F-2026-0042.pdf"
+            return Err(InputError::field(
+                case_path,
+                field,
+                format!(
+                    "\"{file}\" must be a path relative to the case file, inside its folder (no \"..\"), e.g. invoices/F-2026-0042.pdf"
+                ),
             ));
         }
         let path = base.join(rel);
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("invoices[{i}].file: cannot read {}: {e}", path.display()))?;
-        let pages =
-            pack::print::page_count(&bytes).map_err(|e| format!("invoices[{i}].file: {}: {e}", path.display()))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| InputError::field(case_path, &field, format!("cannot read {}: {e}", path.display())))?;
+        let pages = pack::print::page_count(&bytes)
+            .map_err(|e| InputError::field(case_path, &field, format!("{}: {e}", path.display())))?;
         let name =
             rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("facture-{i}.pdf"));
         docs.push((Document { name, bytes, pages }, path));
@@ -115,33 +69,24 @@ enum Delivery {
 }
 
 /// Writes the e-mail of an e-mail letter, or prepares its pack entry.
-#[allow(clippy::too_many_arguments)]
 fn deliver(
     session: &Session,
-    case: &Case,
-    owed: &Statement,
-    decision: &Decision,
-    letter: Document,
+    letter: &Letter,
+    pdf: Document,
     copies: Vec<(Document, PathBuf)>,
-    date: NaiveDate,
     sink: &dyn Sink,
-) -> Result<Delivery, String> {
-    let Decision::Send { level, channel, deadline, deadline_days, .. } = *decision else {
-        unreachable!("only letters are delivered")
-    };
+) -> Result<Delivery, DeliveryError> {
+    let Letter { case, owed, due, date } = *letter;
     let debtor = &case.debtor;
-    let reference = format!("{}/{}", case.id, level.as_str());
+    let channel = due.channel;
+    let reference = format!("{}/{}", case.id, due.level.as_str());
     match (channel, &debtor.email, &session.config.creditor.email) {
         (Channel::Email, Some(to), Some(from)) => {
             let numbers: Vec<&str> = owed.invoices.iter().map(|i| i.number.as_str()).collect();
-            let mut ctx =
-                crate::letter::context(case, &session.config, owed, level, channel, date, deadline, deadline_days);
+            let mut ctx = letter::context(&session.config, letter);
             ctx.copies = copies.iter().map(|(c, _)| c.name.clone()).collect();
-            let body = session
-                .renderer
-                .render_text("email.txt.j2", &minijinja::Value::from_serialize(&ctx))
-                .map_err(|e| e.to_string())?;
-            let mut attachments = vec![&letter];
+            let body = session.renderer.render_text("email.txt.j2", &minijinja::Value::from_serialize(&ctx))?;
+            let mut attachments = vec![&pdf];
             attachments.extend(copies.iter().map(|(c, _)| c));
             let eml = pack::email::build(&pack::email::Email {
                 from_name: &session.config.creditor.name,
@@ -155,7 +100,7 @@ fn deliver(
                 attachments,
             });
             let rel = PathBuf::from("emails").join(format!("{}.eml", case.id));
-            sink.write(&rel, &eml).map_err(|e| format!("writing {}: {e}", rel.display()))?;
+            sink.write(&rel, &eml).map_err(|source| DeliveryError::Write { path: rel.clone(), source })?;
             Ok(Delivery::Email(rel))
         }
         _ => Ok(Delivery::Pack(
@@ -164,9 +109,9 @@ fn deliver(
                 id: case.id.0.clone(),
                 postal_code: debtor.postal_code.0.clone(),
                 letter: PackDoc {
-                    origin: Origin::Output(Path::new("letters").join(&letter.name)),
-                    name: letter.name,
-                    pages: letter.pages,
+                    origin: Origin::Output(Path::new("letters").join(&pdf.name)),
+                    name: pdf.name,
+                    pages: pdf.pages,
                 },
                 copies: copies
                     .into_iter()
@@ -182,109 +127,195 @@ fn deliver(
     }
 }
 
-/// Builds one case: its letter, its e-mail or pack entry, its manifest row.
-fn build_case(
-    session: &Session,
-    world: &mut crate::typeset::LetterWorld,
-    loaded: LoadedCase,
-    date: NaiveDate,
-    options: &BuildOptions,
-    sink: &dyn Sink,
-) -> Built {
-    let planned = plan_case(session, loaded, date, options.forced);
-    let mut row = base_row(&planned);
-    let failed = |mut row: ManifestRow, error: InputError| -> Built {
-        row.status = Status::Error;
-        row.error = error.to_string();
-        (row, None, Some(error))
-    };
-    let (owed, decision) = match &planned.outcome {
-        Ok(x) => x,
-        Err(e) => return failed(row, e.clone()),
-    };
-    let Decision::Send { level, .. } = decision else { return (row, None, None) };
-    let case = &planned.loaded.case;
-    let path = &planned.loaded.path;
-    let copies = match invoice_copies(case, path) {
-        Ok(c) => c,
-        Err(msg) => return failed(row, InputError::new(path, msg)),
-    };
-    let built = match build_letter(session, world, case, owed, decision, date, options.draft) {
-        Ok(Some(b)) => b,
-        Ok(None) => return (row, None, None),
-        Err(msg) => return failed(row, InputError::new(path, msg)),
-    };
-    let name = letter_file_name(&case.id.0, *level);
-    if let Err(e) = sink.write(&Path::new("letters").join(&name), &built.pdf) {
-        let msg = format!("writing letters/{name}: {e}");
-        let (mut row, delivery, error) = failed(row, InputError::new(path, msg.clone()));
-        // The manifest's column names the file that could not be written.
-        row.error = msg;
-        return (row, delivery, error);
-    }
-    row.pages = built.pages.to_string();
-    row.file = format!("letters/{name}");
-    row.sha256 = pack::sha256_hex(&built.pdf);
-    row.draft = if options.draft { "oui".into() } else { String::new() };
-    row.copies = copies.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(" ");
-    let letter = Document { name, bytes: built.pdf, pages: built.pages };
-    match deliver(session, case, owed, decision, letter, copies, date, sink) {
-        Ok(d) => {
-            if let Delivery::Email(p) = &d {
-                row.email = p.display().to_string();
-            }
-            (row, Some(d), None)
-        }
-        Err(msg) => failed(row, InputError::new(path, msg)),
+/// Why an e-mail could not be made.
+enum DeliveryError {
+    Body(crate::render::RenderError),
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl From<crate::render::RenderError> for DeliveryError {
+    fn from(e: crate::render::RenderError) -> DeliveryError {
+        DeliveryError::Body(e)
     }
 }
 
+impl DeliveryError {
+    fn at(self, file: &Path) -> RunError {
+        match self {
+            DeliveryError::Body(e) => RunError::Template { file: file.to_path_buf(), error: LetterError::Render(e) },
+            DeliveryError::Write { path, source } => {
+                RunError::Io { file: file.to_path_buf(), action: "writing", path, source }
+            }
+        }
+    }
+}
+
+/// Builds one case: its letter, its e-mail or pack entry, its manifest row.
+fn build_case(
+    session: &Session,
+    world: &mut LetterWorld,
+    loaded: LoadedCase,
+    settings: &Settings,
+    sink: &dyn Sink,
+) -> Built {
+    let planned = plan_case(session, loaded, settings);
+    let row = ManifestRow::planned(&planned);
+    match deliver_case(session, world, &planned, settings, sink) {
+        Ok(Some(done)) => done.apply(row),
+        Ok(None) => (row, None, None),
+        Err(error) => {
+            let mut row = row;
+            row.status = Status::Error;
+            // A case's I/O error names the file written, after the case file.
+            row.error = match &error {
+                RunError::Io { .. } => error.message(),
+                _ => error.to_string(),
+            };
+            (row, None, Some(error))
+        }
+    }
+}
+
+/// What a built case adds to its manifest row.
+struct Done {
+    pages: usize,
+    file: String,
+    sha256: String,
+    draft: bool,
+    copies: String,
+    delivery: Delivery,
+}
+
+impl Done {
+    fn apply(self, mut row: ManifestRow) -> Built {
+        row.pages = self.pages.to_string();
+        row.file = self.file;
+        row.sha256 = self.sha256;
+        row.draft = if self.draft { "oui".into() } else { String::new() };
+        row.copies = self.copies;
+        if let Delivery::Email(p) = &self.delivery {
+            row.email = p.display().to_string();
+        }
+        (row, Some(self.delivery), None)
+    }
+}
+
+/// Makes the letter of a planned case, writes it and delivers it; `None`
+/// when no letter is due.
+fn deliver_case(
+    session: &Session,
+    world: &mut LetterWorld,
+    planned: &Planned,
+    settings: &Settings,
+    sink: &dyn Sink,
+) -> Result<Option<Done>, RunError> {
+    let path = &planned.loaded.path;
+    if let Err(e) = &planned.outcome {
+        return Err(RunError::Input(e.clone()));
+    }
+    let Some(letter) = planned.letter() else { return Ok(None) };
+    let copies = invoice_copies(letter.case, path)?;
+    let built = letter::build(session, world, &letter, settings.draft)
+        .map_err(|error| RunError::Template { file: path.clone(), error })?;
+    let name = letter::file_name(&letter.case.id.0, letter.due.level);
+    let rel = Path::new("letters").join(&name);
+    sink.write(&rel, &built.pdf).map_err(|source| RunError::Io {
+        file: path.clone(),
+        action: "writing",
+        path: rel.clone(),
+        source,
+    })?;
+    let done = Done {
+        pages: built.pages,
+        file: format!("letters/{name}"),
+        sha256: sha256_hex(&built.pdf),
+        draft: settings.draft,
+        copies: copies.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(" "),
+        delivery: Delivery::Email(PathBuf::new()),
+    };
+    let pdf = Document { name, bytes: built.pdf, pages: built.pages };
+    let delivery = deliver(session, &letter, pdf, copies, sink).map_err(|e| e.at(path))?;
+    Ok(Some(Done { delivery, ..done }))
+}
+
 /// Reads the PDFs a pack volume embeds.
-fn pack_data(sink: &dyn Sink, data: Vec<(String, Origin)>) -> Result<Vec<(String, Vec<u8>)>, String> {
+fn pack_data(sink: &dyn Sink, out: &Path, data: Vec<(String, Origin)>) -> Result<Vec<(String, Vec<u8>)>, RunError> {
     data.into_iter()
         .map(|(key, origin)| {
             let bytes = match &origin {
-                Origin::Output(rel) => sink.read(rel).map_err(|e| format!("reading back {}: {e}", rel.display())),
-                Origin::Input(path) => std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display())),
+                Origin::Output(rel) => sink.read(rel).map_err(|source| RunError::Io {
+                    file: out.to_path_buf(),
+                    action: "reading back",
+                    path: rel.clone(),
+                    source,
+                }),
+                Origin::Input(path) => std::fs::read(path).map_err(|source| RunError::Io {
+                    file: out.to_path_buf(),
+                    action: "reading",
+                    path: path.clone(),
+                    source,
+                }),
             }?;
             Ok((key, bytes))
         })
         .collect()
 }
 
+/// Typesets a document of the run that is not a letter (a pack volume, a
+/// deposit list) and writes it at `file`.
+fn write_document(
+    world: &mut LetterWorld,
+    sink: &dyn Sink,
+    file: &str,
+    markup: String,
+    export: Export,
+) -> Result<(Vec<u8>, usize), RunError> {
+    let out = sink.root().to_path_buf();
+    let (pdf, pages) = world.compile_pdf(markup, export).map_err(|error| RunError::Template {
+        file: out.clone(),
+        error: LetterError::Typeset { template: file.to_string(), error },
+    })?;
+    sink.write(Path::new(file), &pdf).map_err(|source| RunError::Io {
+        file: out,
+        action: "writing",
+        path: PathBuf::from(file),
+        source,
+    })?;
+    Ok((pdf, pages))
+}
+
 /// Typesets one volume of a print pack and writes it.
 fn write_pack(
-    world: &mut crate::typeset::LetterWorld,
+    world: &mut LetterWorld,
     channel: Channel,
     file: String,
     items: &[PackItem],
-    date: NaiveDate,
+    settings: &Settings,
     sink: &dyn Sink,
-) -> Result<PackInfo, String> {
+) -> Result<PackInfo, RunError> {
+    let date = settings.date;
     let (markup, data, placements) = pack::print::pack_markup(items);
-    let data = pack_data(sink, data).map_err(|e| format!("{file}: {e}"))?;
-    let export = crate::typeset::Export { date, ident: format!("relance/{file}/{date}"), archival: false, data };
-    let (pdf, pages) = world.compile_pdf(markup, export).map_err(|e| format!("{file}: {e}"))?;
-    sink.write(Path::new(&file), &pdf).map_err(|e| format!("writing {file}: {e}"))?;
-    Ok(PackInfo { file, channel: channel.as_str().into(), pages, sha256: pack::sha256_hex(&pdf), letters: placements })
+    let data = pack_data(sink, sink.root(), data)?;
+    let export = Export { date, ident: format!("relance/{file}/{date}"), archival: false, data };
+    let (pdf, pages) = write_document(world, sink, &file, markup, export)?;
+    Ok(PackInfo { file, channel: channel.as_str().into(), pages, sha256: sha256_hex(&pdf), letters: placements })
 }
 
 /// One LRAR deposit list, as PDF, for the letters of one pack volume.
 fn write_deposit_list(
     session: &Session,
-    world: &mut crate::typeset::LetterWorld,
+    world: &mut LetterWorld,
     file: &str,
     items: &[PackItem],
-    date: NaiveDate,
+    settings: &Settings,
     sink: &dyn Sink,
-) -> Result<(), String> {
+) -> Result<(), RunError> {
+    let date = settings.date;
     let c = &session.config.creditor;
     let sender_address = format!("{}, {} {}", c.address.join(", "), c.postal_code.0, c.city);
     let markup = pack::print::deposit_markup(items, &c.name, &sender_address, &crate::money::format_date(date));
-    let export =
-        crate::typeset::Export { date, ident: format!("relance/{file}/{date}"), archival: false, data: vec![] };
-    let (pdf, _) = world.compile_pdf(markup, export).map_err(|e| format!("{file}: {e}"))?;
-    sink.write(Path::new(file), &pdf).map_err(|e| format!("writing {file}: {e}"))
+    let export = Export { date, ident: format!("relance/{file}/{date}"), archival: false, data: vec![] };
+    write_document(world, sink, file, markup, export).map(|_| ())
 }
 
 /// Makes the packs of the run, cut into volumes; returns what was written,
@@ -297,11 +328,11 @@ fn write_packs(
     session: &Session,
     mut courrier: Vec<PackItem>,
     mut lrar: Vec<PackItem>,
-    date: NaiveDate,
+    settings: &Settings,
     sink: &dyn Sink,
-) -> (Vec<PackInfo>, Vec<String>) {
+) -> (Vec<PackInfo>, Vec<RunError>) {
     // The letters' caches and freed pages are no use to the packs.
-    crate::typeset::LetterWorld::forget_caches();
+    LetterWorld::forget_caches();
     let mut world = session.world();
     let mut packs = Vec::new();
     let mut failures = Vec::new();
@@ -314,30 +345,43 @@ fn write_packs(
         let names = pack::print::volume_names(&format!("pack-{}", channel.as_str()), cut.len());
         let lists = pack::print::volume_names("depot-lrar", cut.len());
         for ((volume, name), list) in cut.into_iter().zip(names).zip(lists) {
-            match write_pack(&mut world, channel, name, volume, date, sink) {
+            match write_pack(&mut world, channel, name, volume, settings, sink) {
                 Ok(info) => packs.push(info),
-                Err(msg) => failures.push(msg),
+                Err(e) => failures.push(e),
             }
             // A volume's decoded letters are of no use to the next one.
-            crate::typeset::LetterWorld::forget_caches();
+            LetterWorld::forget_caches();
             if channel == Channel::Lrar
-                && let Err(msg) = write_deposit_list(session, &mut world, &list, volume, date, sink)
+                && let Err(e) = write_deposit_list(session, &mut world, &list, volume, settings, sink)
             {
-                failures.push(msg);
+                failures.push(e);
             }
         }
     }
     if !lrar.is_empty()
-        && let Err(e) = sink.write(Path::new("depot-lrar.csv"), &pack::print::deposit_csv(&lrar))
+        && let Err(source) = sink.write(Path::new("depot-lrar.csv"), &pack::print::deposit_csv(&lrar))
     {
-        failures.push(format!("writing depot-lrar.csv: {e}"));
+        failures.push(RunError::Io {
+            file: sink.root().to_path_buf(),
+            action: "writing",
+            path: PathBuf::from("depot-lrar.csv"),
+            source,
+        });
     }
     (packs, failures)
 }
 
+/// What errors of one file are sorted by: the message without its place.
+fn sort_message(e: &RunError) -> String {
+    match e {
+        RunError::Input(e) => e.message.clone(),
+        other => other.message(),
+    }
+}
+
 /// A case's manifest row, what its letter still needs, and its error as
 /// read (with line and field) when its file failed.
-type Built = (ManifestRow, Option<Delivery>, Option<InputError>);
+type Built = (ManifestRow, Option<Delivery>, Option<RunError>);
 
 /// A case file of the run, once every file has been read once.
 enum Slot {
@@ -391,11 +435,11 @@ fn fan_out<W, R: Send>(
 /// First pass: every case file read and checked, in parallel; only its id
 /// is kept, to find the ids that two files use (neither is built) and the
 /// shard of each case.
-fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn() -> bool + Sync)) -> Vec<Slot> {
-    let found = crate::case_paths(cases, &session.config_path);
+fn scan(cases: &Path, session: &Session, settings: &Settings, stop: &(dyn Fn() -> bool + Sync)) -> Vec<Slot> {
+    let found = crate::plan::case_paths(cases, &session.config_path);
     let mut ids: Vec<Option<Result<String, InputError>>> = (0..found.len()).map(|_| None).collect();
     fan_out(
-        options.jobs,
+        settings.jobs,
         found.len(),
         stop,
         &|| (),
@@ -416,7 +460,7 @@ fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn(
         let slot = match id {
             None => continue, // interrupted before this file was read
             Some(Ok(id)) => {
-                if options.shard.is_some_and(|s| !s.contains(id)) {
+                if settings.shard.is_some_and(|s| !s.contains(id)) {
                     continue;
                 }
                 match dup.get(id.as_str()) {
@@ -428,7 +472,7 @@ fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn(
                 }
             }
             Some(Err(e)) => {
-                if options.shard.is_some_and(|s| !s.contains(&e.file.display().to_string())) {
+                if settings.shard.is_some_and(|s| !s.contains(&e.file.display().to_string())) {
                     continue;
                 }
                 Slot::Bad(Box::new(e.clone()))
@@ -441,15 +485,9 @@ fn scan(cases: &Path, session: &Session, options: &BuildOptions, stop: &(dyn Fn(
 
 /// `relance build` into an output folder, which is created first: an output
 /// that cannot be written is an error before any case is looked at.
-pub fn build(
-    session: &Session,
-    cases: &Path,
-    out: &Path,
-    date: NaiveDate,
-    options: &BuildOptions,
-) -> std::io::Result<BuildReport> {
+pub fn build(session: &Session, cases: &Path, out: &Path, settings: &Settings) -> std::io::Result<BuildReport> {
     std::fs::create_dir_all(out.join("letters"))?;
-    build_to(session, cases, &pack::Folder(out.to_path_buf()), date, options)
+    build_to(session, cases, &pack::Folder(out.to_path_buf()), settings)
 }
 
 /// `relance build` into any [`Sink`]. Returns an error only when the
@@ -459,22 +497,16 @@ pub fn build(
 /// one id per file, the second reads each case again as it builds it, rows
 /// go to the manifest as they are done, letters are on disk before packs
 /// read them back, and packs are typeset a volume at a time.
-pub fn build_to(
-    session: &Session,
-    cases: &Path,
-    sink: &dyn Sink,
-    date: NaiveDate,
-    options: &BuildOptions,
-) -> std::io::Result<BuildReport> {
-    let out = sink.root();
-    let cancelled = || options.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst));
-    let slots = scan(cases, session, options, &cancelled);
-    let shard = options.shard.map(|s| s.to_string());
+pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Settings) -> std::io::Result<BuildReport> {
+    let date = settings.date;
+    let cancelled = || settings.cancelled();
+    let slots = scan(cases, session, settings, &cancelled);
+    let shard = settings.shard.map(|s| s.to_string());
     let mut manifest = ManifestWriter::new(sink, &date.to_string(), shard.as_deref())?;
     let mut report = BuildReport::default();
     let mut courrier = Vec::new();
     let mut lrar = Vec::new();
-    let progress = if options.progress {
+    let progress = if settings.progress {
         indicatif::ProgressBar::new(slots.len() as u64)
     } else {
         indicatif::ProgressBar::hidden()
@@ -497,7 +529,9 @@ pub fn build_to(
         match row.status {
             Status::Letter => report.letters += 1,
             Status::Error => {
-                report.errors.push(error.unwrap_or_else(|| InputError::new(Path::new(&row.source), row.error.clone())));
+                report
+                    .errors
+                    .push(error.unwrap_or_else(|| InputError::new(Path::new(&row.source), row.error.clone()).into()));
                 report.failures.push(row.clone());
             }
             Status::None => {}
@@ -505,17 +539,17 @@ pub fn build_to(
         manifest.push(&row);
     };
     fan_out(
-        options.jobs,
+        settings.jobs,
         slots.len(),
         &cancelled,
         &|| session.world(),
         &|world, i| -> Built {
-            let failed = |e: &InputError| (ManifestRow::for_error(e, None), None, Some(e.clone()));
+            let failed = |e: &InputError| (ManifestRow::for_error(e, None), None, Some(RunError::Input(e.clone())));
             match &slots[i] {
                 Slot::Bad(e) => failed(e),
                 Slot::Case(path) => match crate::case::load_case(path) {
                     Ok(case) => {
-                        build_case(session, world, LoadedCase { path: path.to_path_buf(), case }, date, options, sink)
+                        build_case(session, world, LoadedCase { path: path.to_path_buf(), case }, settings, sink)
                     }
                     Err(e) => failed(&e),
                 },
@@ -538,11 +572,11 @@ pub fn build_to(
     report.interrupted = cancelled() && report.rows < slots.len();
     let mut packs = Vec::new();
     if !report.interrupted {
-        let (made, failures) = write_packs(session, courrier, lrar, date, sink);
+        let (made, failures) = write_packs(session, courrier, lrar, settings, sink);
         packs = made;
-        report.errors.extend(failures.into_iter().map(|msg| InputError::new(out, msg)));
+        report.errors.extend(failures);
     }
-    report.errors.sort_by(|a, b| a.file.cmp(&b.file).then_with(|| a.message.cmp(&b.message)));
+    report.errors.sort_by_cached_key(|e| (e.file().to_path_buf(), sort_message(e)));
     report.failed = report.failures.len() + usize::from(report.rows == 0 && !report.errors.is_empty());
     // Letters, e-mails and packs reach the disk before the manifest that
     // lists them; then the manifest's own rename.
@@ -550,28 +584,4 @@ pub fn build_to(
     manifest.finish(&report.errors, &packs, report.interrupted)?;
     sink.sync()?;
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_partition_ids() {
-        let ids: Vec<String> = (0..1000).map(|i| format!("CASE-{i:04}")).collect();
-        let shards: Vec<Shard> = (0..4).map(|k| Shard { index: k, count: 4 }).collect();
-        for id in &ids {
-            assert_eq!(shards.iter().filter(|s| s.contains(id)).count(), 1, "{id}");
-        }
-        let sizes: Vec<usize> = shards.iter().map(|s| ids.iter().filter(|id| s.contains(id)).count()).collect();
-        assert!(sizes.iter().all(|n| (200..300).contains(n)), "{sizes:?}");
-    }
-
-    #[test]
-    fn shard_syntax() {
-        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
-        assert!(Shard::parse("4/4").unwrap_err().contains("0 ≤ K < N"));
-        assert!(Shard::parse("x").is_err());
-        assert!(Shard::parse("0/0").is_err());
-    }
 }

@@ -20,7 +20,7 @@ use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use crate::render::TemplateSet;
+use crate::templates::TemplateSet;
 
 /// The fonts every letter can use: the ones embedded in Typst (Libertinus
 /// Serif for text, New Computer Modern, DejaVu Sans Mono) plus any `.otf` /
@@ -92,10 +92,117 @@ pub struct Export {
     pub data: Vec<(String, Vec<u8>)>,
 }
 
-/// A letter that failed to typeset, with the place in the rendered markup.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct TypesetError(pub String);
+/// A document Typst refused, with each of its diagnostics kept whole:
+/// message, hints and the place in the markup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypesetError {
+    /// Typst's errors, in its order.
+    pub diagnostics: Vec<TypstDiagnostic>,
+}
+
+/// One error of Typst.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypstDiagnostic {
+    /// Typst's message.
+    pub message: String,
+    /// Typst's hints, in order.
+    pub hints: Vec<String>,
+    /// Where in the markup, when Typst says.
+    pub place: Option<MarkupPlace>,
+}
+
+/// A place in the markup Typst compiled: a file of the template folder
+/// (`layout.typ`) or the generated markup of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkupPlace {
+    /// `layout.typ`, or [`GENERATED`] for the markup the template rendered.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The whole line, as compiled.
+    pub source_line: String,
+    /// The offending text's byte range within `source_line`.
+    pub range: std::ops::Range<usize>,
+    /// The Jinja template line the offending text was found on (template
+    /// name, 1-based line), when it appears on exactly one line there.
+    pub template_line: Option<(String, usize)>,
+}
+
+/// The name of the generated markup in diagnostics.
+pub const GENERATED: &str = "rendered letter";
+
+impl MarkupPlace {
+    /// The offending text.
+    pub fn snippet(&self) -> &str {
+        self.source_line.get(self.range.clone()).unwrap_or("")
+    }
+}
+
+impl TypstDiagnostic {
+    /// One line: the template line it comes from (or else the template
+    /// `document` that produced the markup), the place in the markup, the
+    /// message and the hints.
+    pub fn line(&self, document: &str) -> String {
+        let mut out = String::new();
+        match &self.place {
+            Some(p) => {
+                match &p.template_line {
+                    Some((template, line)) => out.push_str(&format!("{template}:{line}: ")),
+                    None if p.file == GENERATED => out.push_str(&format!("{document}: ")),
+                    None => {}
+                }
+                out.push_str(&format!("{}:{}:{}: ", p.file, p.line, p.column));
+            }
+            None => out.push_str(&format!("{document}: ")),
+        }
+        out.push_str(&self.message);
+        for h in &self.hints {
+            out.push_str(&format!(" (hint: {h})"));
+        }
+        out
+    }
+}
+
+impl TypesetError {
+    /// Every diagnostic on one line, separated by "; " (a manifest cell);
+    /// `document` names the template or file the markup came from. The
+    /// terminal shows them with the markup underlined
+    /// ([`crate::diagnostic`]).
+    pub fn summary(&self, document: &str) -> String {
+        self.diagnostics.iter().map(|d| d.line(document)).collect::<Vec<_>>().join("; ")
+    }
+}
+
+impl std::fmt::Display for TypesetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.summary("<document>"))
+    }
+}
+
+impl std::error::Error for TypesetError {}
+
+impl TypesetError {
+    /// An error of the PDF export that has no place in the markup.
+    fn plain(message: impl Into<String>) -> TypesetError {
+        TypesetError { diagnostics: vec![TypstDiagnostic { message: message.into(), hints: vec![], place: None }] }
+    }
+
+    /// Finds, for each diagnostic in the generated markup, the line of the
+    /// Jinja template it comes from: the one line of `templates` (the
+    /// level's template first) that holds the offending text. Where the
+    /// text is data, or appears on several lines, nothing is claimed.
+    pub fn locate_in(&mut self, templates: &TemplateSet, first: &str) {
+        for d in &mut self.diagnostics {
+            let Some(place) = &mut d.place else { continue };
+            if place.file != GENERATED {
+                continue;
+            }
+            place.template_line = templates.find_line(place.snippet().trim(), first);
+        }
+    }
+}
 
 impl LetterWorld {
     pub fn new(fonts: Arc<Fonts>, templates: TemplateSet) -> LetterWorld {
@@ -156,10 +263,10 @@ impl LetterWorld {
 
     fn compile_inner(&self, ident: &str, date: NaiveDate, archival: bool) -> Result<(Vec<u8>, usize), TypesetError> {
         let warned = typst::compile::<PagedDocument>(self);
-        let document = warned.output.map_err(|errs| TypesetError(self.describe(&errs)))?;
+        let document = warned.output.map_err(|errs| self.diagnostics(&errs))?;
         let datetime = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8).expect("valid date");
         let standards = if archival {
-            PdfStandards::new(&[PdfStandard::A_3b]).map_err(|e| TypesetError(e.message().to_string()))?
+            PdfStandards::new(&[PdfStandard::A_3b]).map_err(|e| TypesetError::plain(e.message().to_string()))?
         } else {
             PdfStandards::default()
         };
@@ -171,7 +278,7 @@ impl LetterWorld {
             ..PdfOptions::default()
         };
         let pages = document.pages().len();
-        let pdf = typst_pdf::pdf(&document, &options).map_err(|errs| TypesetError(self.describe(&errs)))?;
+        let pdf = typst_pdf::pdf(&document, &options).map_err(|errs| self.diagnostics(&errs))?;
         Ok((pdf, pages))
     }
 
@@ -185,37 +292,48 @@ impl LetterWorld {
         set_main(&mut self.main, &markup);
         let result = typst::compile::<PagedDocument>(self)
             .output
-            .map_err(|errs| TypesetError(self.describe(&errs)))
+            .map_err(|errs| self.diagnostics(&errs))
             .map(|doc| doc.pages().iter().map(|page| collect_text(self, &page.frame)).collect::<String>());
         typst::comemo::evict(CACHE_AGE);
         result
     }
 
-    /// Typst diagnostics as `file:line:col: message (hint: …)`.
-    fn describe(&self, diags: &[SourceDiagnostic]) -> String {
-        let mut out = Vec::new();
-        for d in diags {
-            let mut place = String::from("<letter>");
-            if let Some(id) = d.span.id() {
-                let name = if id == main_id() {
-                    "rendered letter".to_string()
-                } else {
-                    id.get().vpath().get_without_slash().to_string()
-                };
-                place = name.clone();
-                if let (Some(range), Ok(src)) = (self.range(d.span), self.source(id))
-                    && let Some((line, col)) = src.lines().byte_to_line_column(range.start)
-                {
-                    place = format!("{name}:{}:{}", line + 1, col + 1);
-                }
-            }
-            let mut msg = format!("{place}: {}", d.message);
-            for h in &d.hints {
-                msg.push_str(&format!(" (hint: {})", h.v));
-            }
-            out.push(msg);
-        }
-        out.join("; ")
+    /// Typst's diagnostics as values, each with its place and line.
+    fn diagnostics(&self, diags: &[SourceDiagnostic]) -> TypesetError {
+        let diagnostics = diags
+            .iter()
+            .map(|d| TypstDiagnostic {
+                message: d.message.to_string(),
+                hints: d.hints.iter().map(|h| h.v.to_string()).collect(),
+                place: self.place(d.span),
+            })
+            .collect();
+        TypesetError { diagnostics }
+    }
+
+    /// The place of a span: file, line, column and the line's text.
+    fn place(&self, span: typst::syntax::DiagSpan) -> Option<MarkupPlace> {
+        let id = span.id()?;
+        let file =
+            if id == main_id() { GENERATED.to_string() } else { id.get().vpath().get_without_slash().to_string() };
+        let range = self.range(span)?;
+        let src = self.source(id).ok()?;
+        let lines = src.lines();
+        let (line, _) = lines.byte_to_line_column(range.start)?;
+        let start = lines.line_to_byte(line)?;
+        let text = src.text();
+        let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+        let source_line = text[start..end].trim_end_matches('\r').to_string();
+        let from = range.start - start;
+        let to = (range.end.min(end) - start).max(from).min(source_line.len());
+        Some(MarkupPlace {
+            file,
+            line: line + 1,
+            column: source_line[..from.min(source_line.len())].chars().count() + 1,
+            source_line,
+            range: from..to,
+            template_line: None,
+        })
     }
 
     fn template_file(&self, id: FileId) -> FileResult<&Vec<u8>> {

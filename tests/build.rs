@@ -1,12 +1,10 @@
 //! `relance build` on the bundled fixtures, checked the way a back office and
 //! its lawyer would check the letters: by reading the PDFs.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::*;
+use crate::util::*;
 
 /// One build of the fixtures shared by the tests that only read it.
 fn fixtures_out() -> &'static Path {
@@ -62,7 +60,7 @@ fn manifest_lists_every_case_with_its_decision() {
     assert_eq!(&dupont[col("pages")], "1");
     assert_eq!(&dupont[col("file")], "letters/DUPONT-001-formelle.pdf");
     let pdf = std::fs::read(fixtures_out().join("letters/DUPONT-001-formelle.pdf")).unwrap();
-    assert_eq!(&dupont[col("sha256")], relance::pack::sha256_hex(&pdf));
+    assert_eq!(&dupont[col("sha256")], relance::atomic::sha256_hex(&pdf));
     assert_eq!(&row("LUMIERE-006")[col("reason")], "suspendu : litige sur la livraison du 3 juillet");
     assert!(row("FAURE-010")[col("reason")].contains("à transmettre au contentieux"));
     assert!(row("PETIT-007")[col("reason")].starts_with("promesse de paiement"));
@@ -273,7 +271,10 @@ fn a_bad_case_is_reported_with_file_line_and_field_while_others_build() {
     copy_fixtures(dir.path());
     std::fs::write(
         dir.path().join("zz-bad.yaml"),
-        "id: BAD-001\ndebtor:\n  type: professionnel\n  name: Bad SARL\n  address: [\"1 rue X\"]\n  postal_code: \"75001\"\n  city: Paris\ninvoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    amount: 12.345\n",
+        format!(
+            "id: BAD-001\n{}invoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    amount: 12.345\n",
+            debtor("professionnel")
+        ),
     )
     .unwrap();
     let out_dir = dir.path().join("out");

@@ -1,11 +1,9 @@
 //! `relance check`: the shipped templates pass; a copied template with one
 //! mandatory mention broken fails, naming exactly that mention.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::util::*;
 
 /// `relance init` into a fresh folder; returns (guard, templates folder).
 fn copy_templates() -> (tempfile::TempDir, PathBuf) {

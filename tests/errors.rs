@@ -1,11 +1,7 @@
 //! Bad case files: each error names the file, the line, the field and what
 //! would be valid; the good cases of the batch are still decided.
 
-mod common;
-
-use common::*;
-
-const DEBTOR: &str = "debtor:\n  type: professionnel\n  name: Bad SARL\n  address: [\"1 rue X\"]\n  postal_code: \"75001\"\n  city: Paris\n";
+use crate::util::*;
 
 /// Writes `case` as bad.yaml next to the fixtures' config and a good case,
 /// runs `relance plan`, and returns stderr. Asserts exit code 1 and that the
@@ -29,9 +25,10 @@ fn expect(case: &str, line: &str) {
 
 #[test]
 fn unknown_key_points_at_the_key() {
+    let b2b = debtor("professionnel");
     expect(
         &format!(
-            "id: A-1\n{DEBTOR}invoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    ammount: 12.00\n"
+            "id: A-1\n{b2b}invoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    ammount: 12.00\n"
         ),
         "bad.yaml:12:14: invoices[0].ammount: unknown field `ammount`, expected one of number, date, due, amount, file",
     );
@@ -39,43 +36,46 @@ fn unknown_key_points_at_the_key() {
 
 #[test]
 fn amount_with_three_decimals() {
+    let b2b = debtor("professionnel");
     expect(
-        &format!(
-            "id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-01-01, due: 2026-01-31, amount: 10.001}}\n"
-        ),
+        &format!("id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 2026-01-01, due: 2026-01-31, amount: 10.001}}\n"),
         "bad.yaml:9:62: invoices[0].amount: \"10.001\" has more than 2 decimals; expected a positive amount in euros with at most 2 decimals and a dot, e.g. 1234.56",
     );
 }
 
 #[test]
 fn date_in_french_order() {
+    let b2b = debtor("professionnel");
     expect(
-        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 31/03/2026, due: 2026-04-30, amount: 10}}\n"),
+        &format!("id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 31/03/2026, due: 2026-04-30, amount: 10}}\n"),
         "bad.yaml:9:25: invoices[0].date: \"31/03/2026\" is not a date; expected YYYY-MM-DD, e.g. 2026-03-31",
     );
 }
 
 #[test]
 fn date_that_does_not_exist() {
+    let b2b = debtor("professionnel");
     expect(
-        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-02-01, due: 2026-02-30, amount: 10}}\n"),
+        &format!("id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 2026-02-01, due: 2026-02-30, amount: 10}}\n"),
         "bad.yaml:9:42: invoices[0].due: \"2026-02-30\" is not a day of the calendar; expected YYYY-MM-DD, e.g. 2026-03-31",
     );
 }
 
 #[test]
 fn due_before_invoice_date() {
+    let b2b = debtor("professionnel");
     expect(
-        &format!("id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-02-28, amount: 1}}\n"),
+        &format!("id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-02-28, amount: 1}}\n"),
         "bad.yaml:9:42: invoices[0].due: due date 2026-02-28 is before the invoice date 2026-03-01; expected a due date on or after the invoice date",
     );
 }
 
 #[test]
 fn payment_naming_an_unknown_invoice() {
+    let b2b = debtor("professionnel");
     expect(
         &format!(
-            "id: A-1\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\npayments:\n  - {{date: 2026-04-01, amount: 1, invoice: F-9}}\n"
+            "id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\npayments:\n  - {{date: 2026-04-01, amount: 1, invoice: F-9}}\n"
         ),
         "bad.yaml:11:44: payments[0].invoice: payment names invoice \"F-9\", which is not in this case; expected one of F-1 or no invoice (then it goes to the oldest due)",
     );
@@ -83,15 +83,17 @@ fn payment_naming_an_unknown_invoice() {
 
 #[test]
 fn id_with_a_slash() {
+    let b2b = debtor("professionnel");
     expect(
-        &format!("id: ../A\n{DEBTOR}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
+        &format!("id: ../A\n{b2b}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
         "bad.yaml:1:5: id: \"../A\" is not a valid id; expected 1 to 64 characters among A-Z a-z 0-9 . _ - (it names the output files), e.g. DUPONT-001",
     );
 }
 
 #[test]
 fn bad_siren() {
-    let case = DEBTOR.replace("  name: Bad SARL\n", "  name: Bad SARL\n  siren: \"123456789\"\n");
+    let b2b = debtor("professionnel");
+    let case = b2b.replace("  name: Bad SARL\n", "  name: Bad SARL\n  siren: \"123456789\"\n");
     expect(
         &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
         "bad.yaml:5:10: debtor.siren: \"123456789\" has a wrong check digit (Luhn); expected 9 digits with a valid Luhn check digit, e.g. 732829320",
@@ -100,7 +102,8 @@ fn bad_siren() {
 
 #[test]
 fn address_line_too_long_for_the_window() {
-    let case = DEBTOR.replace("[\"1 rue X\"]", "[\"Zone industrielle des Grandes Terres Nord, bâtiment 4\"]");
+    let b2b = debtor("professionnel");
+    let case = b2b.replace("[\"1 rue X\"]", "[\"Zone industrielle des Grandes Terres Nord, bâtiment 4\"]");
     expect(
         &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
         "bad.yaml:5:13: debtor.address[0]: \"Zone industrielle des Grandes Terres Nord, bâtiment 4\" is 53 characters; at most 38 characters per line for the envelope window (NF Z10-011)",
@@ -114,7 +117,8 @@ fn empty_file() {
 
 #[test]
 fn address_as_a_string_instead_of_a_list() {
-    let case = DEBTOR.replace("[\"1 rue X\"]", "\"1 rue X\"");
+    let b2b = debtor("professionnel");
+    let case = b2b.replace("[\"1 rue X\"]", "\"1 rue X\"");
     expect(
         &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
         "bad.yaml:5:12: debtor.address: expected a list: lines starting with \"- \", or [a, b]",

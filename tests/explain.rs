@@ -1,9 +1,7 @@
 //! `relance explain`: the décompte in the terminal, and the same figures in
 //! the letters and the manifest.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use relance::money::format_eur;
 use rust_decimal::Decimal;
 use std::str::FromStr;

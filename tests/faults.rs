@@ -2,13 +2,11 @@
 //! disk, Ctrl-C in the middle. Never a half-written file; the manifest says
 //! what was built; a rerun completes the rest.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Mutex;
 
-use common::*;
+use crate::util::*;
 use relance::pack::Sink;
 
 /// Files a run may leave behind only while it is writing them.
@@ -75,7 +73,7 @@ fn a_full_disk_fails_the_cases_it_hits_and_says_so() {
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     // Room for about three letters.
     let sink = FullDisk { root: PathBuf::from("out"), budget: 150_000, written: Mutex::new(Vec::new()) };
-    let result = relance::run::build_to(&session(), &fixtures(), &sink, date, &Default::default());
+    let result = relance::run::build_to(&session(), &fixtures(), &sink, &relance::Settings::new(date));
     let err = result.err().expect("the manifest cannot be written either");
     assert_eq!(err.raw_os_error(), Some(28));
     let written: Vec<_> =
@@ -95,7 +93,8 @@ fn a_full_disk_fails_the_cases_it_hits_and_says_so() {
             self.0.root()
         }
     }
-    let report = relance::run::build_to(&session(), &fixtures(), &Partial(&sink), date, &Default::default()).unwrap();
+    let report =
+        relance::run::build_to(&session(), &fixtures(), &Partial(&sink), &relance::Settings::new(date)).unwrap();
     let failed: Vec<_> = report.failures.iter().filter(|r| r.status == relance::pack::Status::Error).collect();
     assert!(!failed.is_empty());
     for r in &failed {
@@ -132,7 +131,7 @@ impl Sink for Journal {
 fn every_file_is_flushed_before_the_manifest_and_the_manifest_after() {
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let sink = Journal { root: PathBuf::from("out"), events: Mutex::new(Vec::new()) };
-    relance::run::build_to(&session(), &fixtures(), &sink, date, &Default::default()).unwrap();
+    relance::run::build_to(&session(), &fixtures(), &sink, &relance::Settings::new(date)).unwrap();
     let events = sink.events.into_inner().unwrap();
     let first_manifest = events.iter().position(|e| e.starts_with("manifest.")).expect("a manifest");
     let syncs: Vec<usize> = events.iter().enumerate().filter(|(_, e)| *e == "<sync>").map(|(i, _)| i).collect();
@@ -192,7 +191,7 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
         .unwrap();
     }
     let out = dir.path().join("out");
-    let mut child = relance()
+    let child = relance()
         .arg("build")
         .arg(dir.path())
         .args(["--date", RUN_DATE, "--out"])
@@ -224,7 +223,7 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
     assert_eq!(rows.len(), on_disk, "the manifest lists exactly what was built");
     for r in rows {
         let pdf = std::fs::read(out.join(r["file"].as_str().unwrap())).unwrap();
-        assert_eq!(r["sha256"].as_str().unwrap(), relance::pack::sha256_hex(&pdf));
+        assert_eq!(r["sha256"].as_str().unwrap(), relance::atomic::sha256_hex(&pdf));
     }
     // The rerun builds everything.
     let o = build(dir.path(), &out, &[]);

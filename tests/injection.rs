@@ -2,13 +2,12 @@
 //! characters, RTL marks and emoji print literally; templates cannot read
 //! outside their folder.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use proptest::prelude::*;
-use relance::render::{TemplateSet, escape_typst, expected_print, visible};
+use relance::escape::{escape_typst, expected_print, visible};
+use relance::templates::TemplateSet;
 use relance::typeset::{Fonts, LetterWorld};
 
 fn world() -> LetterWorld {
@@ -86,10 +85,12 @@ fn hostile_debtor_names_print_literally_in_the_letter() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixtures().join("relance.yaml"), dir.path().join("relance.yaml")).unwrap();
     for (i, name) in HOSTILE.iter().enumerate() {
+        let quoted = serde_json::to_string(name).unwrap();
+        let debtor = debtor("professionnel")
+            .replace("name: Bad SARL", &format!("name: {quoted}"))
+            .replace("[\"1 rue X\"]", &format!("[{quoted}]"));
         let case = format!(
-            "id: H-{i:02}\ndebtor:\n  type: professionnel\n  name: {}\n  address: [{}]\n  postal_code: \"75011\"\n  city: Paris\ninvoices:\n  - {{number: F-{i}, date: 2026-09-01, due: 2026-09-30, amount: 100.00}}\n",
-            serde_json::to_string(name).unwrap(),
-            serde_json::to_string(name).unwrap(),
+            "id: H-{i:02}\n{debtor}invoices:\n  - {{number: F-{i}, date: 2026-09-01, due: 2026-09-30, amount: 100.00}}\n"
         );
         std::fs::write(dir.path().join(format!("h{i:02}.yaml")), case).unwrap();
     }

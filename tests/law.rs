@@ -24,9 +24,7 @@ fn day(s: &str) -> NaiveDate {
 
 /// A case with the given debtor type and the YAML of its invoices/payments.
 fn case(kind: &str, body: &str) -> Case {
-    let text = format!(
-        "id: T-1\ndebtor:\n  type: {kind}\n  name: Test SARL\n  address: [\"1 rue X\"]\n  postal_code: \"75001\"\n  city: Paris\n{body}"
-    );
+    let text = format!("id: T-1\n{}{body}", crate::util::debtor(kind));
     parse_case(Path::new("test.yaml"), &text).unwrap()
 }
 

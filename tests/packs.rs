@@ -2,13 +2,11 @@
 //! the LRAR deposit list, e-mails, PDF/A-3b letters with their data, drafts
 //! and shards. Checked by reading the files back.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::*;
+use crate::util::*;
 use mail_parser::MimeHeaders;
 
 fn out() -> &'static Path {

@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 
 use libfuzzer_sys::fuzz_target;
-use relance::render::TemplateSet;
+use relance::templates::TemplateSet;
 use relance::typeset::{Fonts, LetterWorld};
 
 static WORLD: Mutex<Option<LetterWorld>> = Mutex::new(None);
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         let templates = TemplateSet::builtin();
         LetterWorld::new(Fonts::load(&templates), templates)
     });
-    let printed = world.typeset_text(&relance::render::escape_typst(text)).expect("escaped text always typesets");
-    let expected = relance::render::expected_print(text);
-    assert_eq!(relance::render::visible(&printed), relance::render::visible(&expected), "input {text:?}");
+    let printed = world.typeset_text(&relance::escape::escape_typst(text)).expect("escaped text always typesets");
+    let expected = relance::escape::expected_print(text);
+    assert_eq!(relance::escape::visible(&printed), relance::escape::visible(&expected), "input {text:?}");
 });

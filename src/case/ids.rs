@@ -6,25 +6,28 @@ use std::fmt;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::scalar::Text;
+use super::scalar::{Text, ValueError};
 
 /// An IBAN checked by ISO 13616 (country format and mod-97 check digits).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Iban(iban::Iban);
 
 impl Iban {
-    pub fn parse(text: &str) -> Result<Iban, String> {
+    pub fn parse(text: &str) -> Result<Iban, ValueError> {
         let compact: String = text.split_whitespace().collect::<String>().to_ascii_uppercase();
         compact.parse::<iban::Iban>().map(Iban).map_err(|e| {
             use iban::{ParseBaseIbanError, ParseIbanError};
             let why = match e {
-                ParseIbanError::InvalidBaseIban { source: ParseBaseIbanError::InvalidChecksum } => "wrong check digits (mod 97)".to_string(),
+                ParseIbanError::InvalidBaseIban { source: ParseBaseIbanError::InvalidChecksum } => {
+                    "wrong check digits (mod 97)".to_string()
+                }
                 ParseIbanError::InvalidBaseIban { source } => source.to_string(),
                 ParseIbanError::InvalidBban(_) => "the account part does not fit the country's format".to_string(),
                 ParseIbanError::UnknownCountry(_) => "unknown country code".to_string(),
             };
-            format!(
-                "\"{text}\" is not a valid IBAN ({why}); expected an IBAN with correct check digits, e.g. FR76 3000 6000 0112 3456 7890 189"
+            ValueError::new(
+                format!("\"{text}\" is not a valid IBAN ({why})"),
+                "an IBAN with correct check digits, e.g. FR76 3000 6000 0112 3456 7890 189",
             )
         })
     }
@@ -55,7 +58,7 @@ impl Serialize for Iban {
 pub struct Bic(pub String);
 
 impl Bic {
-    pub fn parse(text: &str) -> Result<Bic, String> {
+    pub fn parse(text: &str) -> Result<Bic, ValueError> {
         let t = text.trim().to_ascii_uppercase();
         let b = t.as_bytes();
         let ok = (b.len() == 8 || b.len() == 11)
@@ -64,8 +67,9 @@ impl Bic {
         if ok {
             Ok(Bic(t))
         } else {
-            Err(format!(
-                "\"{text}\" is not a valid BIC; expected 8 or 11 characters: 4 letters (bank), 2 letters (country), 2 letters or digits (location), optional 3 (branch), e.g. AGRIFRPP"
+            Err(ValueError::new(
+                format!("\"{text}\" is not a valid BIC"),
+                "8 or 11 characters: 4 letters (bank), 2 letters (country), 2 letters or digits (location), optional 3 (branch), e.g. AGRIFRPP",
             ))
         }
     }
@@ -85,16 +89,16 @@ impl<'de> Deserialize<'de> for Bic {
 pub struct Siren(pub String);
 
 impl Siren {
-    pub fn parse(text: &str) -> Result<Siren, String> {
+    pub fn parse(text: &str) -> Result<Siren, ValueError> {
         let t: String = text.split_whitespace().collect();
         let valid = "9 digits with a valid Luhn check digit, e.g. 732829320";
         if t.len() != 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("\"{text}\" is not a SIREN; expected {valid}"));
+            return Err(ValueError::new(format!("\"{text}\" is not a SIREN"), valid));
         }
         if t == "356000000" || luhn_ok(&t) {
             Ok(Siren(t))
         } else {
-            Err(format!("\"{text}\" has a wrong check digit (Luhn); expected {valid}"))
+            Err(ValueError::new(format!("\"{text}\" has a wrong check digit (Luhn)"), valid))
         }
     }
 
@@ -144,7 +148,7 @@ mod tests {
         let iban = Iban::parse("FR76 3000 6000 0112 3456 7890 189").unwrap();
         assert_eq!(iban.grouped(), "FR76 3000 6000 0112 3456 7890 189");
         assert!(Iban::parse("FR7630006000011234567890189").is_ok());
-        let err = Iban::parse("FR76 3000 6000 0112 3456 7890 188").unwrap_err();
+        let err = Iban::parse("FR76 3000 6000 0112 3456 7890 188").unwrap_err().to_string();
         assert!(err.contains("not a valid IBAN"), "{err}");
     }
 
@@ -162,8 +166,8 @@ mod tests {
         assert!(Siren::parse("123456789").is_err());
         assert!(Siren::parse("552100554").is_ok());
         assert!(Siren::parse("356000000").is_ok());
-        assert!(Siren::parse("73282932").unwrap_err().contains("not a SIREN"));
-        assert!(Siren::parse("732829321").unwrap_err().contains("check digit"));
+        assert!(Siren::parse("73282932").unwrap_err().to_string().contains("not a SIREN"));
+        assert!(Siren::parse("732829321").unwrap_err().to_string().contains("check digit"));
         assert_eq!(Siren::parse("732829320").unwrap().grouped(), "732 829 320");
     }
 }

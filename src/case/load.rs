@@ -32,8 +32,14 @@ pub struct InputError {
 }
 
 impl InputError {
+    /// An error about a whole file.
     pub fn new(file: &Path, message: impl Into<String>) -> Self {
         InputError { file: file.to_path_buf(), line: None, column: None, field: None, message: message.into() }
+    }
+
+    /// An error about one field of a file (`invoices[0].file`).
+    pub fn field(file: &Path, field: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError::new(file, message).at(None, field)
     }
 
     fn at(mut self, place: Option<(u64, u64)>, field: impl Into<String>) -> Self {

@@ -18,7 +18,7 @@ pub use load::{
     InputError, LoadedCase, case_files, duplicate_id, duplicates, load_case, load_cases, load_config, parse_case,
     parse_config,
 };
-pub use scalar::{Amount, CaseId, Date, Percent, Text};
+pub use scalar::{Amount, CaseId, Date, Percent, Text, ValueError};
 
 /// The creditor's config: who writes, on which terms, on which schedule.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -177,6 +177,19 @@ impl Level {
 
     pub fn parse(text: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.as_str() == text)
+    }
+}
+
+/// A `--level` that is not one of the four.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not a level; expected amicale, formelle, avertissement or mise-en-demeure")]
+pub struct UnknownLevel(pub String);
+
+impl std::str::FromStr for Level {
+    type Err = UnknownLevel;
+
+    fn from_str(text: &str) -> Result<Level, UnknownLevel> {
+        Level::parse(text).ok_or_else(|| UnknownLevel(text.to_string()))
     }
 }
 

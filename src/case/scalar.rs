@@ -37,6 +37,24 @@ fn scalar_text<'de, D: Deserializer<'de>>(d: D, expecting: &'static str) -> Resu
     d.deserialize_str(Text(expecting))
 }
 
+/// A value its field does not accept: what is wrong with it, and what
+/// would be valid. Printed `<problem>; expected <valid>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}; expected {expected}")]
+pub struct ValueError {
+    /// What is wrong, quoting the value.
+    pub problem: String,
+    /// What the field accepts, with an example.
+    pub expected: String,
+}
+
+impl ValueError {
+    /// A value refused for `problem`; `expected` says what is valid.
+    pub fn new(problem: impl Into<String>, expected: impl Into<String>) -> ValueError {
+        ValueError { problem: problem.into(), expected: expected.into() }
+    }
+}
+
 /// A sum of money in euros: at most two decimals, read exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
@@ -46,14 +64,14 @@ impl Amount {
     /// Parses `1234.56`, `1234.5`, `1234`; refuses signs other than none,
     /// exponents, thousands separators, commas and a third decimal, each with
     /// the reason, because a typo in an amount is a wrong claim in a letter.
-    pub fn parse(text: &str) -> Result<Amount, String> {
+    pub fn parse(text: &str) -> Result<Amount, ValueError> {
         let t = text.trim();
         let valid = "a positive amount in euros with at most 2 decimals and a dot, e.g. 1234.56";
         if t.is_empty() {
-            return Err(format!("empty amount; expected {valid}"));
+            return Err(ValueError::new("empty amount", valid));
         }
         if t.starts_with('-') {
-            return Err(format!("negative amount \"{t}\"; expected {valid}"));
+            return Err(ValueError::new(format!("negative amount \"{t}\""), valid));
         }
         let (int, frac) = match t.split_once('.') {
             Some((i, f)) => (i, Some(f)),
@@ -61,15 +79,15 @@ impl Amount {
         };
         let digits_only = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if !digits_only(int) || frac.is_some_and(|f| !digits_only(f)) {
-            return Err(format!("\"{t}\" is not an amount; expected {valid}"));
+            return Err(ValueError::new(format!("\"{t}\" is not an amount"), valid));
         }
         if frac.is_some_and(|f| f.len() > 2) {
-            return Err(format!("\"{t}\" has more than 2 decimals; expected {valid}"));
+            return Err(ValueError::new(format!("\"{t}\" has more than 2 decimals"), valid));
         }
         if int.len() > 12 {
-            return Err(format!("\"{t}\" is too large; expected {valid}"));
+            return Err(ValueError::new(format!("\"{t}\" is too large"), valid));
         }
-        Decimal::from_str(t).map(Amount).map_err(|e| format!("\"{t}\": {e}; expected {valid}"))
+        Decimal::from_str(t).map(Amount).map_err(|e| ValueError::new(format!("\"{t}\": {e}"), valid))
     }
 }
 
@@ -94,8 +112,9 @@ impl<'de> Deserialize<'de> for Percent {
             && t.bytes().all(|b| b.is_ascii_digit() || b == b'.');
         match Decimal::from_str(t) {
             Ok(v) if ok && v < Decimal::from(100) => Ok(Percent(v)),
-            _ => Err(de::Error::custom(format!(
-                "\"{t}\" is not a rate; expected an annual rate in percent between 0 and 100 with at most 4 decimals, e.g. 12.15"
+            _ => Err(de::Error::custom(ValueError::new(
+                format!("\"{t}\" is not a rate"),
+                "an annual rate in percent between 0 and 100 with at most 4 decimals, e.g. 12.15",
             ))),
         }
     }
@@ -107,16 +126,16 @@ impl<'de> Deserialize<'de> for Percent {
 pub struct Date(pub NaiveDate);
 
 impl Date {
-    pub fn parse(text: &str) -> Result<Date, String> {
+    pub fn parse(text: &str) -> Result<Date, ValueError> {
         let t = text.trim();
         let shape_ok = t.len() == 10
             && t.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
         if !shape_ok {
-            return Err(format!("\"{t}\" is not a date; expected YYYY-MM-DD, e.g. 2026-03-31"));
+            return Err(ValueError::new(format!("\"{t}\" is not a date"), "YYYY-MM-DD, e.g. 2026-03-31"));
         }
-        NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(Date)
-            .map_err(|_| format!("\"{t}\" is not a day of the calendar; expected YYYY-MM-DD, e.g. 2026-03-31"))
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Date).map_err(|_| {
+            ValueError::new(format!("\"{t}\" is not a day of the calendar"), "YYYY-MM-DD, e.g. 2026-03-31")
+        })
     }
 }
 
@@ -134,7 +153,7 @@ impl<'de> Deserialize<'de> for Date {
 pub struct CaseId(pub String);
 
 impl CaseId {
-    pub fn parse(text: &str) -> Result<CaseId, String> {
+    pub fn parse(text: &str) -> Result<CaseId, ValueError> {
         let ok = (1..=64).contains(&text.len())
             && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
             && text != "."
@@ -142,8 +161,9 @@ impl CaseId {
         if ok {
             Ok(CaseId(text.to_string()))
         } else {
-            Err(format!(
-                "\"{text}\" is not a valid id; expected 1 to 64 characters among A-Z a-z 0-9 . _ - (it names the output files), e.g. DUPONT-001"
+            Err(ValueError::new(
+                format!("\"{text}\" is not a valid id"),
+                "1 to 64 characters among A-Z a-z 0-9 . _ - (it names the output files), e.g. DUPONT-001",
             ))
         }
     }
@@ -187,18 +207,18 @@ mod tests {
 
     #[test]
     fn bad_amounts_say_why() {
-        assert!(Amount::parse("12.345").unwrap_err().contains("more than 2 decimals"));
-        assert!(Amount::parse("-5").unwrap_err().contains("negative"));
-        assert!(Amount::parse("abc").unwrap_err().contains("not an amount"));
-        assert!(Amount::parse("1e3").unwrap_err().contains("not an amount"));
-        assert!(Amount::parse("1 234,56").unwrap_err().contains("e.g. 1234.56"));
+        assert!(Amount::parse("12.345").unwrap_err().to_string().contains("more than 2 decimals"));
+        assert!(Amount::parse("-5").unwrap_err().to_string().contains("negative"));
+        assert!(Amount::parse("abc").unwrap_err().to_string().contains("not an amount"));
+        assert!(Amount::parse("1e3").unwrap_err().to_string().contains("not an amount"));
+        assert!(Amount::parse("1 234,56").unwrap_err().to_string().contains("e.g. 1234.56"));
     }
 
     #[test]
     fn dates_are_iso_and_real() {
         assert!(Date::parse("2026-03-31").is_ok());
-        assert!(Date::parse("31/03/2026").unwrap_err().contains("expected YYYY-MM-DD"));
-        assert!(Date::parse("2026-02-30").unwrap_err().contains("not a day of the calendar"));
+        assert!(Date::parse("31/03/2026").unwrap_err().to_string().contains("expected YYYY-MM-DD"));
+        assert!(Date::parse("2026-02-30").unwrap_err().to_string().contains("not a day of the calendar"));
     }
 
     #[test]

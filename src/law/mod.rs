@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::case::{Case, RateSplit, Terms};
 use crate::money::round_cents;
-pub use rates::{MissingSemester, RATES_FILE, RateTable, Semester, SemesterRates};
+pub use rates::{MissingSemester, RATES_FILE, RateTable, RatesError, RatesProblem, Semester, SemesterRates};
 
 /// The fixed recovery indemnity per invoice paid late (C. com. D441-5).
 pub const INDEMNITY_PER_INVOICE: Decimal = Decimal::from_parts(40, 0, 0, false, 0);

@@ -80,34 +80,75 @@ pub struct MissingSemester {
     pub first_day: NaiveDate,
 }
 
+/// A rate table that cannot be read: the row (1-based, the header is row 1)
+/// and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("row {row}: {problem}")]
+pub struct RatesError {
+    /// The row, counting the header as row 1.
+    pub row: usize,
+    /// What is wrong.
+    pub problem: RatesProblem,
+}
+
+/// What is wrong with a row of a rate table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RatesProblem {
+    /// Not a CSV row.
+    #[error("{0}")]
+    Csv(String),
+    /// The first column is not `YYYY-S1` or `YYYY-S2`.
+    #[error("semester \"{0}\", expected e.g. 2026-S1")]
+    Semester(String),
+    /// The year of the semester is not a number.
+    #[error("bad year in \"{0}\"")]
+    Year(String),
+    /// The semester ends in something else than S1 or S2.
+    #[error("semester must end in S1 or S2, got \"{0}\"")]
+    Half(String),
+    /// A rate column that is not a number.
+    #[error("{column} \"{found}\" is not a number")]
+    NotANumber {
+        /// The column's name.
+        column: &'static str,
+        /// What it holds.
+        found: String,
+    },
+    /// Two rows for one semester.
+    #[error("semester {0} appears twice")]
+    Twice(Semester),
+}
+
 impl RateTable {
     /// The table shipped with relance.
     pub fn builtin() -> RateTable {
         RateTable::parse(RATES_CSV).expect("data/rates.csv is checked by the test suite")
     }
 
-    pub fn parse(text: &str) -> Result<RateTable, String> {
+    /// Reads a rate table laid out like `data/rates.csv`.
+    pub fn parse(text: &str) -> Result<RateTable, RatesError> {
         let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
         let mut rows = BTreeMap::new();
         for (i, record) in reader.records().enumerate() {
             let line = i + 2;
-            let r = record.map_err(|e| format!("row {line}: {e}"))?;
+            let err = |problem: RatesProblem| RatesError { row: line, problem };
+            let r = record.map_err(|e| err(RatesProblem::Csv(e.to_string())))?;
             let field = |n: usize| r.get(n).unwrap_or("").trim();
             let semester = {
                 let s = field(0);
-                let (y, h) =
-                    s.split_once("-S").ok_or(format!("row {line}: semester \"{s}\", expected e.g. 2026-S1"))?;
+                let (y, h) = s.split_once("-S").ok_or_else(|| err(RatesProblem::Semester(s.to_string())))?;
                 Semester {
-                    year: y.parse().map_err(|_| format!("row {line}: bad year in \"{s}\""))?,
+                    year: y.parse().map_err(|_| err(RatesProblem::Year(s.to_string())))?,
                     half: match h {
                         "1" => 1,
                         "2" => 2,
-                        _ => return Err(format!("row {line}: semester must end in S1 or S2, got \"{s}\"")),
+                        _ => return Err(err(RatesProblem::Half(s.to_string()))),
                     },
                 }
             };
-            let dec = |n: usize, name: &str| {
-                Decimal::from_str(field(n)).map_err(|_| format!("row {line}: {name} \"{}\" is not a number", field(n)))
+            let dec = |n: usize, column: &'static str| {
+                Decimal::from_str(field(n))
+                    .map_err(|_| err(RatesProblem::NotANumber { column, found: field(n).to_string() }))
             };
             let row = SemesterRates {
                 semester,
@@ -117,7 +158,7 @@ impl RateTable {
                 source: field(4).to_string(),
             };
             if rows.insert(semester, row).is_some() {
-                return Err(format!("row {line}: semester {semester} appears twice"));
+                return Err(err(RatesProblem::Twice(semester)));
             }
         }
         Ok(RateTable { rows })

@@ -37,7 +37,7 @@ pub fn subject(numbers: &[&str]) -> String {
 
 /// Serializes the message (CRLF line ends, base64 attachments).
 pub fn build(email: &Email) -> Vec<u8> {
-    let hash = super::sha256_hex(format!("{}/{}", email.key, email.date).as_bytes());
+    let hash = crate::atomic::sha256_hex(format!("{}/{}", email.key, email.date).as_bytes());
     let domain = email.from.rsplit_once('@').map(|(_, d)| d).unwrap_or("relance.invalid");
     // 09:00 UTC on the run date: a fixed hour keeps the file reproducible.
     let timestamp = email.date.and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("valid time")).and_utc().timestamp();

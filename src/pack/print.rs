@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::render::escape_typst;
+use crate::escape::escape_typst;
 use crate::typeset::DATA_DIR;
 
 /// A PDF file to put in a pack, with its page count.
@@ -112,11 +112,22 @@ pub struct Placement {
     pub blank_verso: bool,
 }
 
+/// An invoice copy that is not a PDF relance can put in a pack.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PdfError {
+    /// lopdf could not read it.
+    #[error("not a readable PDF ({0})")]
+    Unreadable(String),
+    /// A PDF with no page to print.
+    #[error("a PDF without pages")]
+    NoPages,
+}
+
 /// Counts the pages of a PDF (for invoice copies supplied by the user).
-pub fn page_count(bytes: &[u8]) -> Result<usize, String> {
-    let doc = lopdf::Document::load_mem(bytes).map_err(|e| format!("not a readable PDF ({e})"))?;
+pub fn page_count(bytes: &[u8]) -> Result<usize, PdfError> {
+    let doc = lopdf::Document::load_mem(bytes).map_err(|e| PdfError::Unreadable(e.to_string()))?;
     match doc.get_pages().len() {
-        0 => Err("a PDF without pages".to_string()),
+        0 => Err(PdfError::NoPages),
         n => Ok(n),
     }
 }

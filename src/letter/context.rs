@@ -2,12 +2,12 @@
 //! module and already formatted the French way, so that templates only place
 //! text and never do arithmetic.
 
-use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::case::{Case, Channel, Config, Level};
+use super::Letter;
+use crate::case::{Channel, Config};
 use crate::escalation::last_letter;
-use crate::law::{InvoiceStatement, Statement};
+use crate::law::InvoiceStatement;
 use crate::money::{amount_in_words, format_date, format_date_short, format_eur, format_rate};
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,18 +152,10 @@ fn invoice_view(i: &InvoiceStatement) -> InvoiceView {
     }
 }
 
-/// Everything the template of `level` may print for `case` on `date`.
-#[allow(clippy::too_many_arguments)]
-pub fn context(
-    case: &Case,
-    config: &Config,
-    owed: &Statement,
-    level: Level,
-    channel: Channel,
-    date: NaiveDate,
-    deadline: NaiveDate,
-    deadline_days: u32,
-) -> LetterContext {
+/// Everything the template of the letter may print.
+pub fn context(config: &Config, letter: &Letter) -> LetterContext {
+    let Letter { case, owed, due, date } = *letter;
+    let (level, channel, deadline, deadline_days) = (due.level, due.channel, due.deadline, due.deadline_days);
     let c = &config.creditor;
     let previous: Vec<PreviousLetter> = {
         let mut letters: Vec<_> = case.letters.iter().filter(|l| l.date.0 <= date).collect();

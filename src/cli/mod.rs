@@ -1,0 +1,121 @@
+//! Arguments, the clock, the terminal and exit codes: what only the command
+//! line may touch. Each subcommand is a file: arguments → library call →
+//! exit code. Errors are printed by [`fail`] and [`print_error`] only.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+use relance::case::Level;
+use relance::{Session, Settings, default_config_path};
+
+pub(crate) mod build;
+pub(crate) mod check;
+pub(crate) mod explain;
+pub(crate) mod init;
+pub(crate) mod plan;
+
+#[derive(Parser)]
+#[command(name = "relance", version, about = "Turns unpaid invoices into French dunning letters (PDF).")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Build the letters due at the date, and the manifest.
+    Build(build::Args),
+    /// Show what `build` would send, without writing anything.
+    Plan(plan::Args),
+    /// Check that every level's template carries its mandatory mentions.
+    Check(check::Args),
+    /// Create a starter folder: relance.yaml, an example case, a copy of the templates.
+    Init(init::Args),
+    /// Print the décompte of a case (or of every case in a folder).
+    Explain(explain::Args),
+}
+
+/// What `build`, `plan` and `explain` share.
+#[derive(clap::Args)]
+pub(crate) struct Common {
+    /// Folder of case files (searched recursively), or one case file.
+    pub(crate) cases: PathBuf,
+    /// Run date (YYYY-MM-DD); defaults to today.
+    #[arg(long, value_parser = parse_date)]
+    pub(crate) date: Option<NaiveDate>,
+    /// Creditor config; defaults to relance.yaml in the cases folder.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// Template folder; defaults to the templates built into relance.
+    #[arg(long)]
+    pub(crate) templates: Option<PathBuf>,
+    /// Rate table to use instead of the one built in (same layout as data/rates.csv).
+    #[arg(long)]
+    pub(crate) rates: Option<PathBuf>,
+    /// Force this level for every case that owes something (review, reprint).
+    #[arg(long, value_parser = parse_level)]
+    pub(crate) level: Option<Level>,
+}
+
+impl Common {
+    /// The session and the settings of a run, or the exit code of a setup
+    /// error, printed.
+    pub(crate) fn open(&self) -> Result<(Session, Settings), ExitCode> {
+        let config = self.config.clone().unwrap_or_else(|| default_config_path(&self.cases));
+        let session = Session::open(&config, self.templates.as_deref(), self.rates.as_deref()).map_err(|e| fail(&e))?;
+        let mut settings = Settings::new(self.date.unwrap_or_else(today));
+        settings.forced = self.level;
+        Ok((session, settings))
+    }
+}
+
+/// `--format`.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum Format {
+    Table,
+    Json,
+}
+
+/// Today, for a run without `--date`: the only place relance reads the clock.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, relance::case::ValueError> {
+    relance::case::Date::parse(s).map(|d| d.0)
+}
+
+fn parse_level(s: &str) -> Result<Level, relance::case::UnknownLevel> {
+    s.parse()
+}
+
+/// Prints an error that stops the command (a setup or usage error) and
+/// gives exit code 2.
+pub(crate) fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprint!("{}", relance::diagnostic::report(&error.to_string(), None));
+    ExitCode::from(2)
+}
+
+/// Prints the error of one case (or pack): its line, and for a template
+/// Typst refused, the markup underlined.
+pub(crate) fn print_error(error: &relance::error::RunError) {
+    eprint!("{}", relance::diagnostic::report(&error.to_string(), error.typeset()));
+}
+
+/// Prints the errors of files that could not be read.
+pub(crate) fn print_input_errors(errors: &[relance::case::InputError]) {
+    for e in errors {
+        eprint!("{}", relance::diagnostic::report(&e.to_string(), None));
+    }
+}
+
+/// Prints a value as pretty JSON on standard output.
+pub(crate) fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error: cannot write JSON: {e}"),
+    }
+}

@@ -1,0 +1,100 @@
+//! Why a case, or a part of the run, could not be built: one enum for the
+//! run, with the place of every error kept as data until it is printed.
+
+use std::path::{Path, PathBuf};
+
+use serde::ser::SerializeStruct;
+
+use crate::case::InputError;
+use crate::render::RenderError;
+use crate::typeset::TypesetError;
+
+/// A letter that could not be made from its template.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LetterError {
+    /// Jinja refused the template or the data.
+    #[error("{0}")]
+    Render(#[from] RenderError),
+    /// Typst refused the markup the template rendered.
+    #[error("{}", error.summary(template))]
+    Typeset {
+        /// The level's template (`amicale.typ.j2`), or the pack's file.
+        template: String,
+        /// Typst's diagnostics.
+        error: TypesetError,
+    },
+}
+
+/// Why one case (or a pack) of a run failed. Its message is printed on the
+/// terminal as `error: …` and written in the manifest.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The clerk's data: a case file, an invoice copy (file, line, field).
+    #[error("{0}")]
+    Input(#[from] InputError),
+    /// The template of the case's letter (or of a pack).
+    #[error("{}: {error}", file.display())]
+    Template {
+        /// The case file (or the output folder, for a pack).
+        file: PathBuf,
+        /// What the template did.
+        error: LetterError,
+    },
+    /// A file that could not be read or written.
+    #[error("{}: {action} {}: {source}", file.display(), path.display())]
+    Io {
+        /// The case file (or the output folder, for a pack).
+        file: PathBuf,
+        /// "writing", "reading back", "reading".
+        action: &'static str,
+        /// The file read or written (relative to the output when it is one).
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+impl RunError {
+    /// The case file (or output folder) the error belongs to.
+    pub fn file(&self) -> &Path {
+        match self {
+            RunError::Input(e) => &e.file,
+            RunError::Template { file, .. } | RunError::Io { file, .. } => file,
+        }
+    }
+
+    /// The message without the file: what the manifest's `error` column of
+    /// a case holds after its file (`writing letters/X.pdf: …`).
+    pub fn message(&self) -> String {
+        match self {
+            RunError::Input(e) => e.to_string(),
+            RunError::Template { error, .. } => error.to_string(),
+            RunError::Io { action, path, source, .. } => format!("{action} {}: {source}", path.display()),
+        }
+    }
+
+    /// The Typst diagnostics, when a template's markup was refused.
+    pub fn typeset(&self) -> Option<(&str, &TypesetError)> {
+        match self {
+            RunError::Template { error: LetterError::Typeset { template, error }, .. } => Some((template, error)),
+            _ => None,
+        }
+    }
+}
+
+/// In `manifest.json`, every error has the same fields as an [`InputError`]:
+/// file, line, column, field and message.
+impl serde::Serialize for RunError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let RunError::Input(e) = self {
+            return e.serialize(s);
+        }
+        let mut st = s.serialize_struct("InputError", 5)?;
+        st.serialize_field("file", self.file())?;
+        st.serialize_field("line", &None::<u64>)?;
+        st.serialize_field("column", &None::<u64>)?;
+        st.serialize_field("field", &None::<String>)?;
+        st.serialize_field("message", &self.message())?;
+        st.end()
+    }
+}

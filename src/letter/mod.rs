@@ -1,0 +1,103 @@
+//! One letter: what its template sees ([`context`]) and the PDF made from it
+//! ([`build`]): render the level's template, typeset it, attach the case.
+
+use chrono::NaiveDate;
+use minijinja::Value;
+
+use crate::Session;
+use crate::case::{Case, Level};
+use crate::error::LetterError;
+use crate::escalation::LetterDue;
+use crate::escape::typst_string;
+use crate::law::Statement;
+use crate::templates::template_name;
+use crate::typeset::{self, LetterWorld};
+
+mod context;
+
+pub use context::{
+    CreditorView, DebtorView, InvoiceView, LetterContext, LineView, PreviousLetter, RateNote, Totals, context,
+};
+
+/// What was decided for one case on one date: the case, what it owes and
+/// the letter it is due for. Everything a letter, its e-mail and its
+/// manifest row are made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Letter<'a> {
+    /// The case file's content.
+    pub case: &'a Case,
+    /// What it owes at `date`.
+    pub owed: &'a Statement,
+    /// The letter due.
+    pub due: &'a LetterDue,
+    /// The run date, the letter's date.
+    pub date: NaiveDate,
+}
+
+/// A letter typeset.
+pub struct BuiltLetter {
+    /// The PDF/A-3b.
+    pub pdf: Vec<u8>,
+    /// Its page count.
+    pub pages: usize,
+    /// The Typst markup it was typeset from.
+    pub markup: String,
+}
+
+/// The "PROJET" watermark of drafts, set before the template's own markup
+/// so that it covers every page.
+const DRAFT_WATERMARK: &str = "#set page(foreground: place(center + horizon, rotate(-40deg, text(size: 120pt, weight: \"bold\", fill: rgb(200, 30, 30, 55))[PROJET])))\n";
+
+/// The file name of a letter: `<id>-<level>.pdf`.
+pub fn file_name(id: &str, level: Level) -> String {
+    format!("{id}-{}.pdf", level.as_str())
+}
+
+/// Renders and typesets a letter: PDF/A-3b with the case, the décompte and
+/// the decision attached as JSON. `draft` adds the PROJET watermark.
+pub fn build(
+    session: &Session,
+    world: &mut LetterWorld,
+    letter: &Letter,
+    draft: bool,
+) -> Result<BuiltLetter, LetterError> {
+    let Letter { case, owed, due, date } = *letter;
+    let level = due.level;
+    let ctx = context(&session.config, letter);
+    let rendered = session.renderer.render(level, &Value::from_serialize(&ctx))?;
+    let decision = crate::escalation::Decision::Send(due.clone());
+    let data = serde_json::to_vec_pretty(&serde_json::json!({
+        "generator": format!("relance {}", env!("CARGO_PKG_VERSION")),
+        "date": date,
+        "draft": draft,
+        "case": case,
+        "statement": owed,
+        "decision": decision,
+    }))
+    .expect("case data serializes");
+    let mut markup = String::new();
+    if draft {
+        markup.push_str(DRAFT_WATERMARK);
+    }
+    markup.push_str(&rendered);
+    let description =
+        format!("Dossier {} : données, décompte au {} et décision ({}), calculés par relance", case.id, date, level);
+    markup.push_str(&format!(
+        "\n#pdf.attach(\"relance-{id}.json\", read(\"/{dir}case.json\", encoding: none), relationship: \"data\", mime-type: \"application/json\", description: {desc})\n",
+        id = case.id,
+        dir = typeset::DATA_DIR,
+        desc = typst_string(&description),
+    ));
+    let export = typeset::Export {
+        date,
+        ident: format!("relance/{}/{}/{}", case.id, level, date),
+        archival: true,
+        data: vec![("case.json".to_string(), data)],
+    };
+    let template = template_name(level);
+    let (pdf, pages) = world.compile_pdf(markup.clone(), export).map_err(|mut error| {
+        error.locate_in(&session.templates, &template);
+        LetterError::Typeset { template, error }
+    })?;
+    Ok(BuiltLetter { pdf, pages, markup })
+}

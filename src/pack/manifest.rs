@@ -1,0 +1,308 @@
+//! The manifest of a run (`manifest.csv`, `manifest.json`): one row per
+//! case, the run's errors and its packs, streamed to disk as the run goes.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::print;
+use super::sink::{Sink, Staged};
+use crate::case::InputError;
+use crate::error::RunError;
+use crate::escalation::Decision;
+use crate::plan::Planned;
+
+/// An amount for the manifest: always two decimals, dot separator.
+fn cents(d: rust_decimal::Decimal) -> String {
+    format!("{:.2}", d)
+}
+
+/// What happened to one case, as the back office reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A letter was built.
+    Letter,
+    /// No letter is due; `reason` says why.
+    #[default]
+    None,
+    /// The case could not be processed; `error` says why.
+    Error,
+}
+
+/// One manifest row (SPEC §6).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ManifestRow {
+    pub id: String,
+    pub source: String,
+    pub debtor: String,
+    pub debtor_type: String,
+    pub status: Status,
+    pub level: String,
+    pub reason: String,
+    pub channel: String,
+    pub principal: String,
+    pub penalties: String,
+    pub indemnities: String,
+    pub total: String,
+    pub pages: String,
+    pub file: String,
+    pub sha256: String,
+    /// "oui" for a draft (PROJET watermark), for review, not for sending.
+    pub draft: String,
+    /// Invoice copies sent with the letter (pack or e-mail).
+    pub copies: String,
+    /// The .eml written for the e-mail channel.
+    pub email: String,
+    /// Legal warnings of the computation (floor raised, prescription…).
+    pub warnings: String,
+    pub error: String,
+}
+
+impl ManifestRow {
+    /// The row of a planned case, before any file is written: its figures
+    /// and decision, or nothing more than its id when the computation failed.
+    pub fn planned(planned: &Planned) -> ManifestRow {
+        let case = &planned.loaded.case;
+        let mut row = ManifestRow {
+            id: case.id.0.clone(),
+            source: planned.loaded.path.display().to_string(),
+            debtor: case.debtor.name.clone(),
+            debtor_type: if case.debtor.is_b2b() { "professionnel" } else { "particulier" }.to_string(),
+            ..ManifestRow::default()
+        };
+        if let Ok((owed, decision)) = &planned.outcome {
+            row.principal = cents(owed.principal);
+            row.penalties = cents(owed.penalties);
+            row.indemnities = cents(owed.indemnities);
+            row.total = cents(owed.total);
+            row.warnings = owed.warnings.join(" | ");
+            match decision {
+                Decision::Send(due) => {
+                    row.status = Status::Letter;
+                    row.level = due.level.as_str().to_string();
+                    row.channel = due.channel.as_str().to_string();
+                    row.reason = due.channel_note.clone().unwrap_or_default();
+                }
+                Decision::Skip { reason } => row.reason = reason.clone(),
+            }
+        }
+        row
+    }
+
+    /// The row of a case file that could not be read or built.
+    pub fn for_error(err: &InputError, id: Option<&str>) -> ManifestRow {
+        ManifestRow {
+            id: id.unwrap_or("").to_string(),
+            source: err.file.display().to_string(),
+            status: Status::Error,
+            error: err.to_string(),
+            ..ManifestRow::default()
+        }
+    }
+}
+
+/// A print pack and the letters in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackInfo {
+    pub file: String,
+    pub channel: String,
+    pub pages: usize,
+    pub sha256: String,
+    pub letters: Vec<print::Placement>,
+}
+
+/// The manifest of a run, written as CSV (the rows) and JSON (everything)
+/// while the run goes: a row is written as soon as its case is done, so a
+/// run of 100,000 cases never holds 100,000 rows. Rows come in the order of
+/// the case files' paths, so that the manifests of the shards of a run, put
+/// together, equal the manifest of the whole run. Both files appear whole
+/// at [`ManifestWriter::finish`], or not at all.
+pub struct ManifestWriter<'a> {
+    csv: csv::Writer<Box<dyn Staged + 'a>>,
+    json: Box<dyn Staged + 'a>,
+    rows: usize,
+    /// The first write error: the run goes on (letters are still worth
+    /// building), the manifest is reported as not written at the end.
+    failed: Option<std::io::Error>,
+}
+
+impl<'a> ManifestWriter<'a> {
+    pub fn new(sink: &'a dyn Sink, date: &str, shard: Option<&str>) -> std::io::Result<ManifestWriter<'a>> {
+        let csv = csv::Writer::from_writer(sink.create(Path::new("manifest.csv"))?);
+        let mut json = sink.create(Path::new("manifest.json"))?;
+        write!(
+            json,
+            "{{\n  \"date\": {},\n  \"shard\": {},\n  \"rows\": [",
+            json_string(date),
+            shard.map_or("null".into(), json_string)
+        )?;
+        Ok(ManifestWriter { csv, json, rows: 0, failed: None })
+    }
+
+    /// Appends a row. The CSV is meant to be opened in a spreadsheet:
+    /// free-text cells that a spreadsheet would run as a formula (`=`, `+`,
+    /// `-`, `@`, tab, CR) get a leading apostrophe. manifest.json keeps the
+    /// exact text.
+    pub fn push(&mut self, row: &ManifestRow) {
+        let mut cells = row.clone();
+        for cell in [&mut cells.debtor, &mut cells.reason, &mut cells.error, &mut cells.source, &mut cells.id] {
+            if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                cell.insert(0, '\'');
+            }
+        }
+        let result = self.csv.serialize(&cells).map_err(std::io::Error::other).and_then(|()| {
+            let sep = if self.rows == 0 { "\n    " } else { ",\n    " };
+            write!(self.json, "{sep}")?;
+            nested_json(&mut self.json, b"    ", row)
+        });
+        self.rows += 1;
+        if let Err(e) = result {
+            self.failed.get_or_insert(e);
+        }
+    }
+
+    /// Writes the run's errors, packs and whether it was interrupted, and
+    /// puts both files in place.
+    pub fn finish(mut self, errors: &[RunError], packs: &[PackInfo], interrupted: bool) -> std::io::Result<()> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        // Streamed: the packs list one placement per posted letter (70,000
+        // in a run of 100,000 cases), tens of megabytes as one string.
+        write!(self.json, "{}],\n  \"errors\": ", if self.rows == 0 { "" } else { "\n  " })?;
+        nested_json(&mut self.json, b"  ", errors)?;
+        write!(self.json, ",\n  \"packs\": ")?;
+        nested_json(&mut self.json, b"  ", packs)?;
+        write!(self.json, ",\n  \"interrupted\": {interrupted}\n}}\n")?;
+        let csv = self.csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        csv.commit()?;
+        self.json.commit()
+    }
+}
+
+/// Writes `value` as pretty JSON nested `indent` deep in the manifest.
+fn nested_json<W: Write + ?Sized>(
+    out: &mut W,
+    indent: &'static [u8],
+    value: &(impl Serialize + ?Sized),
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(Indented { out, indent }, value).map_err(std::io::Error::other)
+}
+
+/// Writes through to `out`, with `indent` after every line break: pretty
+/// JSON nested inside the manifest's own, without building it as a string.
+struct Indented<'w, W: Write + ?Sized> {
+    out: &'w mut W,
+    indent: &'static [u8],
+}
+
+impl<W: Write + ?Sized> Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+                self.out.write_all(self.indent)?;
+            }
+            self.out.write_all(line)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pack::Folder;
+    #[test]
+    fn streamed_json_is_indented_like_the_nested_string() {
+        let value =
+            serde_json::json!({"packs": [{"file": "a\nb.pdf", "letters": [{"id": "X", "pages": [1, 2]}]}], "e": []});
+        let mut out = Vec::new();
+        serde_json::to_writer_pretty(Indented { out: &mut out, indent: b"  " }, &value).unwrap();
+        let nested = serde_json::to_string_pretty(&value).unwrap().replace('\n', "\n  ");
+        assert_eq!(String::from_utf8(out).unwrap(), nested);
+        assert!(nested.contains("\n        \"letters\""), "{nested}");
+    }
+
+    #[test]
+    fn csv_defuses_spreadsheet_formulas() {
+        let mut row = ManifestRow::for_error(&InputError::new(Path::new("x.yaml"), "boom"), None);
+        row.debtor = "=HYPERLINK(\"http://evil\")".into();
+        let dir = tempfile::tempdir().unwrap();
+        let sink = Folder(dir.path().to_path_buf());
+        let mut m = ManifestWriter::new(&sink, "2026-11-22", None).unwrap();
+        m.push(&row);
+        m.finish(&[], &[], false).unwrap();
+        let csv = std::fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
+        assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{csv}");
+        let json = std::fs::read_to_string(dir.path().join("manifest.json")).unwrap();
+        assert!(json.contains("\"debtor\": \"=HYPERLINK"), "{json}");
+    }
+
+    /// The streamed JSON is the document serde_json would print for the
+    /// whole manifest at once.
+    #[test]
+    fn streamed_json_is_pretty_json() {
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            date: &'a str,
+            shard: Option<&'a str>,
+            rows: &'a [ManifestRow],
+            errors: &'a [RunError],
+            packs: &'a [PackInfo],
+            interrupted: bool,
+        }
+        let rows = [
+            ManifestRow { id: "A".into(), ..ManifestRow::default() },
+            ManifestRow { id: "B\n\"x\"".into(), ..ManifestRow::default() },
+        ];
+        let errors = [RunError::Input(InputError::new(Path::new("c.yaml"), "bad"))];
+        let packs = [PackInfo {
+            file: "pack-courrier.pdf".into(),
+            channel: "courrier".into(),
+            pages: 2,
+            sha256: "00".into(),
+            letters: vec![],
+        }];
+        for n in [0, 1, 2] {
+            let dir = tempfile::tempdir().unwrap();
+            let sink = Folder(dir.path().to_path_buf());
+            let mut m = ManifestWriter::new(&sink, "2026-11-22", Some("1/2")).unwrap();
+            for r in &rows[..n] {
+                m.push(r);
+            }
+            let (e, p) = if n == 0 { (&errors[..0], &packs[..0]) } else { (&errors[..], &packs[..]) };
+            m.finish(e, p, n == 1).unwrap();
+            let whole = Whole {
+                date: "2026-11-22",
+                shard: Some("1/2"),
+                rows: &rows[..n],
+                errors: e,
+                packs: p,
+                interrupted: n == 1,
+            };
+            let want = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+            assert_eq!(std::fs::read_to_string(dir.path().join("manifest.json")).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn an_unfinished_manifest_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = Folder(dir.path().to_path_buf());
+        let mut m = ManifestWriter::new(&sink, "2026-11-22", None).unwrap();
+        m.push(&ManifestRow::default());
+        drop(m);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,104 @@
+//! What each case owes and which letter it is due for, without writing
+//! anything: the first half of `build`, and all of `plan` and `explain`.
+
+use std::path::{Path, PathBuf};
+
+use crate::Session;
+use crate::case::{self, InputError, LoadedCase};
+use crate::escalation::{self, Decision};
+use crate::law::{self, Statement};
+use crate::letter::{self, Letter};
+use crate::pack::{ManifestRow, Status};
+use crate::settings::Settings;
+
+/// The decision for one case at one date.
+pub struct Planned {
+    /// The case and where it was read.
+    pub loaded: LoadedCase,
+    /// What it owes and what is due; the computation's error is the case
+    /// file's.
+    pub outcome: Result<(Statement, Decision), InputError>,
+}
+
+impl Planned {
+    /// The letter due, when the computation succeeded and one is due.
+    pub fn letter(&self) -> Option<Letter<'_>> {
+        let (owed, decision) = self.outcome.as_ref().ok()?;
+        let due = decision.letter()?;
+        Some(Letter { case: &self.loaded.case, owed, due, date: owed.date })
+    }
+}
+
+/// Computes what a case owes and which letter it is due for at the
+/// settings' date (`--level` forces the level).
+pub fn plan_case(session: &Session, loaded: LoadedCase, settings: &Settings) -> Planned {
+    let date = settings.date;
+    let outcome = law::statement(&loaded.case, &session.config.terms, &session.rates, date)
+        .map(|owed| {
+            let decision = escalation::decide(&loaded.case, &session.config, &owed, date, settings.forced);
+            (owed, decision)
+        })
+        .map_err(|e| InputError::new(&loaded.path, e.to_string()));
+    Planned { loaded, outcome }
+}
+
+/// The case files a `CASES` argument names: a folder's case files (see
+/// [`case::case_files`]), or one file.
+pub fn case_paths(cases: &Path, config_path: &Path) -> Vec<Result<PathBuf, InputError>> {
+    if cases.is_file() {
+        vec![Ok(cases.to_path_buf())]
+    } else if cases.is_dir() {
+        case::case_files(cases, Some(config_path))
+    } else {
+        vec![Err(InputError::new(cases, "no such file or folder; expected a folder of case files"))]
+    }
+}
+
+/// Loads every case under `cases` (a folder, or a single file).
+pub fn load_cases(cases: &Path, config_path: &Path) -> (Vec<LoadedCase>, Vec<InputError>) {
+    case::load_cases(case_paths(cases, config_path))
+}
+
+/// `relance plan`: one row per case, as the manifest of a build would list
+/// it (the file a letter would be written to, no file written), and the
+/// errors of the files that could not be read.
+pub fn rows(session: &Session, cases: &Path, settings: &Settings) -> (Vec<ManifestRow>, Vec<InputError>) {
+    let (loaded, errors) = load_cases(cases, &session.config_path);
+    let mut rows: Vec<_> = errors.iter().map(|e| ManifestRow::for_error(e, None)).collect();
+    for l in loaded {
+        let planned = plan_case(session, l, settings);
+        let mut row = ManifestRow::planned(&planned);
+        if let Err(e) = &planned.outcome {
+            row.status = Status::Error;
+            row.error = e.to_string();
+        }
+        if let Some(letter) = planned.letter() {
+            row.file = format!("letters/{}", letter::file_name(&letter.case.id.0, letter.due.level));
+        }
+        rows.push(row);
+    }
+    (rows, errors)
+}
+
+/// The rows of `relance plan` as a text table.
+pub fn table(rows: &[ManifestRow]) -> String {
+    let header = ["id", "type", "level", "channel", "principal", "penalties", "indemnities", "total", "reason / error"];
+    let dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.debtor_type.clone(),
+                dash(&r.level),
+                dash(&r.channel),
+                r.principal.clone(),
+                r.penalties.clone(),
+                r.indemnities.clone(),
+                r.total.clone(),
+                if r.error.is_empty() { r.reason.clone() } else { r.error.clone() },
+            ]
+        })
+        .collect();
+    crate::table::render("", &header, &cells, &[4, 5, 6, 7])
+}

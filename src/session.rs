@@ -1,0 +1,114 @@
+//! What is loaded once per run and shared by every letter: the creditor's
+//! config, the templates, the fonts and the rate table.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::case::{self, Config, InputError};
+use crate::law::{RateTable, RatesError};
+use crate::render::Renderer;
+use crate::templates::{TemplateSet, TemplateSetError};
+use crate::typeset::{Fonts, LetterWorld};
+
+/// A problem that stops the whole run before any case is looked at
+/// (exit code 2): the config, the templates or the rate table are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The creditor config is invalid.
+    #[error("{0}")]
+    Config(#[from] InputError),
+    /// The template folder is unusable.
+    #[error("{0}")]
+    Templates(#[from] TemplateSetError),
+    /// No config where one was expected.
+    #[error("{}: no creditor config; expected relance.yaml in the cases folder, or pass --config FILE", path.display())]
+    NoConfig {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The `--rates` file cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    RatesUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The `--rates` file is not a rate table.
+    #[error("{}: {source}", path.display())]
+    Rates {
+        /// The file.
+        path: PathBuf,
+        /// The row at fault.
+        source: RatesError,
+    },
+}
+
+/// What is loaded once per run and shared by every letter.
+pub struct Session {
+    /// The creditor, its terms and its policy.
+    pub config: Config,
+    /// Where the config was read (its folder anchors the default journal
+    /// and the messages).
+    pub config_path: PathBuf,
+    /// The template folder, in memory.
+    pub templates: TemplateSet,
+    /// Jinja over the templates.
+    pub renderer: Renderer,
+    /// Fonts for every Typst world of the run.
+    pub fonts: Arc<Fonts>,
+    /// ECB and legal rates by semester.
+    pub rates: RateTable,
+}
+
+impl Session {
+    /// Loads the creditor config, the template folder and the rate table
+    /// (`rates`: a CSV laid out like data/rates.csv; `None`: the table built
+    /// into relance).
+    /// `templates_dir`: `None` for the templates built into relance.
+    pub fn open(config_path: &Path, templates_dir: Option<&Path>, rates: Option<&Path>) -> Result<Session, SetupError> {
+        if !config_path.is_file() {
+            return Err(SetupError::NoConfig { path: config_path.to_path_buf() });
+        }
+        let config = case::load_config(config_path)?;
+        Session::with_config(config, config_path, templates_dir, rates)
+    }
+
+    /// Like [`Session::open`] with a config already loaded.
+    pub fn with_config(
+        config: Config,
+        config_path: &Path,
+        templates_dir: Option<&Path>,
+        rates: Option<&Path>,
+    ) -> Result<Session, SetupError> {
+        let templates = match templates_dir {
+            Some(dir) => TemplateSet::load(dir)?,
+            None => TemplateSet::builtin(),
+        };
+        let renderer = Renderer::new(&templates);
+        let fonts = Fonts::load(&templates);
+        let rates = match rates {
+            None => RateTable::builtin(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| SetupError::RatesUnreadable { path: path.to_path_buf(), source })?;
+                RateTable::parse(&text).map_err(|source| SetupError::Rates { path: path.to_path_buf(), source })?
+            }
+        };
+        Ok(Session { config, config_path: config_path.to_path_buf(), templates, renderer, fonts, rates })
+    }
+
+    /// A Typst world over the session's templates and fonts, for one thread.
+    pub fn world(&self) -> LetterWorld {
+        LetterWorld::new(self.fonts.clone(), self.templates.clone())
+    }
+}
+
+/// The config path for a cases folder when `--config` is not given.
+pub fn default_config_path(cases: &Path) -> PathBuf {
+    if cases.is_dir() {
+        cases.join("relance.yaml")
+    } else {
+        cases.parent().unwrap_or(Path::new(".")).join("relance.yaml")
+    }
+}

@@ -1,0 +1,110 @@
+//! What a run was asked to do, parsed once from the command line and passed
+//! by reference to every stage: the date, a forced level, drafts, threads,
+//! the shard, and how to stop early.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::NaiveDate;
+
+use crate::atomic::sha256_hex;
+use crate::case::Level;
+
+/// The settings of one run of `build`, `plan`, `explain` or `check`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The run date (`--date`): what is owed and what is due are computed
+    /// at this date, and it is the date of the letters. Nothing in a run
+    /// reads the clock.
+    pub date: NaiveDate,
+    /// `--level`: force this level for every case that owes something.
+    pub forced: Option<Level>,
+    /// `--draft`: PROJET watermark, for a lawyer's review.
+    pub draft: bool,
+    /// Typesetting threads (`--jobs`); 0 or 1 builds on one thread.
+    pub jobs: usize,
+    /// Show a progress bar (on a terminal, not in CI).
+    pub progress: bool,
+    /// `--shard K/N`: only this share of the cases.
+    pub shard: Option<Shard>,
+    /// Set (by a Ctrl-C handler) to stop after the case being built.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Settings {
+    /// A run at `date` with every other setting at its default: no forced
+    /// level, no draft, one thread, no progress bar, every case.
+    pub fn new(date: NaiveDate) -> Settings {
+        Settings { date, forced: None, draft: false, jobs: 1, progress: false, shard: None, cancel: None }
+    }
+
+    /// Whether the run was asked to stop.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::SeqCst))
+    }
+}
+
+/// `--shard K/N`: this run builds only the cases whose id hashes to K
+/// (0 ≤ K < N), so that N machines share a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// K, from 0.
+    pub index: u64,
+    /// N, at least 1.
+    pub count: u64,
+}
+
+/// A `--shard` value that is not `K/N` with 0 ≤ K < N.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not a shard; expected K/N with 0 ≤ K < N, e.g. 0/4 (as a Kubernetes completion index)")]
+pub struct ShardError(pub String);
+
+impl Shard {
+    /// Reads `K/N`.
+    pub fn parse(text: &str) -> Result<Shard, ShardError> {
+        let bad = || ShardError(text.to_string());
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Stable across runs, machines and Rust versions: SHA-256 of the key.
+    pub fn contains(&self, key: &str) -> bool {
+        let digest = sha256_hex(key.as_bytes());
+        let n = u64::from_str_radix(&digest[..16], 16).expect("hex");
+        n % self.count == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_ids() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("CASE-{i:04}")).collect();
+        let shards: Vec<Shard> = (0..4).map(|k| Shard { index: k, count: 4 }).collect();
+        for id in &ids {
+            assert_eq!(shards.iter().filter(|s| s.contains(id)).count(), 1, "{id}");
+        }
+        let sizes: Vec<usize> = shards.iter().map(|s| ids.iter().filter(|id| s.contains(id)).count()).collect();
+        assert!(sizes.iter().all(|n| (200..300).contains(n)), "{sizes:?}");
+    }
+
+    #[test]
+    fn shard_syntax() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert!(Shard::parse("4/4").unwrap_err().to_string().contains("0 ≤ K < N"));
+        assert!(Shard::parse("x").is_err());
+        assert!(Shard::parse("0/0").is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! relance's integration tests: one binary, a module per feature, all run
+//! through the driver in `util.rs` on the real `relance` executable. The
+//! data-driven hostile corpus (`fixtures/bad/`) has its own harness,
+//! `tests/hostile.rs`.
+
+mod build;
+mod check;
+mod errors;
+mod explain;
+mod faults;
+mod injection;
+mod law;
+mod packs;
+mod snapshots;
+mod typst_errors;
+mod util;

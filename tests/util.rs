@@ -1,0 +1,208 @@
+//! The test driver: a scratch folder of cases ([`Dir`]), the real binary
+//! run on it ([`Cmd`]) with its outcome checked like a user would
+//! ([`Outcome`]: exit code, stderr with the temporary path replaced by
+//! `[DIR]`), and PDFs read back as text.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const RUN_DATE: &str = "2026-11-22";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("fixtures/cases")
+}
+
+pub fn relance() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_relance"))
+}
+
+/// `relance build CASES --date 2026-11-22 --out OUT [extra…]`.
+pub fn build(cases: &Path, out: &Path, extra: &[&str]) -> Output {
+    relance()
+        .arg("build")
+        .arg(cases)
+        .args(["--date", RUN_DATE, "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("run relance")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The text of a PDF as pdftotext (poppler-utils) extracts it in reading
+/// layout (a table row stays on one line), with every run of white space
+/// (spaces, no-break spaces, line ends) folded into one space, so that
+/// assertions do not depend on where lines break. Apostrophes are kept as
+/// printed: templates print typographic ’, data prints its own '.
+pub fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext not found: install poppler-utils (see README)");
+    assert!(out.status.success(), "pdftotext failed on {}: {}", pdf.display(), stderr(&out));
+    fold(&String::from_utf8(out.stdout).expect("UTF-8 from pdftotext"))
+}
+
+pub fn fold(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c == '\u{202F}' || c == '\u{A0}')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Asserts that every needle (whitespace-folded) is in the haystack.
+#[track_caller]
+pub fn assert_has(text: &str, needles: &[&str]) {
+    for n in needles {
+        let n = fold(n);
+        assert!(text.contains(&n), "missing {n:?} in:\n{text}");
+    }
+}
+
+/// Copies the fixture cases (and their invoice copies) into `dir`.
+pub fn copy_fixtures(dir: &Path) {
+    copy_tree(&fixtures(), dir);
+}
+
+/// Copies a folder recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+pub fn page_count(pdf: &Path) -> usize {
+    let out = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse().unwrap())).expect("Pages: line")
+}
+
+/// The debtor block shared by the hand-written test cases
+/// (`tests/data/debtor.yaml`), with its `type:` set to `kind`.
+pub fn debtor(kind: &str) -> String {
+    let text = std::fs::read_to_string(root().join("tests/data/debtor.yaml")).expect("tests/data/debtor.yaml");
+    text.replace("type: professionnel", &format!("type: {kind}"))
+}
+
+/// A scratch folder, removed when dropped.
+pub struct Dir {
+    temp: tempfile::TempDir,
+}
+
+impl Dir {
+    /// An empty folder.
+    pub fn new() -> Dir {
+        Dir { temp: tempfile::tempdir().expect("a temporary folder") }
+    }
+
+    /// A copy of the bundled fixture cases (config, cases, invoice copies).
+    pub fn with_fixtures() -> Dir {
+        let dir = Dir::new();
+        copy_fixtures(dir.path());
+        dir
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// `rel` inside the folder.
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.path().join(rel)
+    }
+
+    /// Writes a file (and its folders).
+    pub fn write(&self, rel: &str, text: impl AsRef<[u8]>) -> &Dir {
+        let path = self.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    /// Rewrites a file through `edit`, which must change it.
+    #[track_caller]
+    pub fn edit(&self, rel: &str, edit: impl FnOnce(&str) -> String) -> &Dir {
+        let before = std::fs::read_to_string(self.join(rel)).unwrap();
+        let after = edit(&before);
+        assert_ne!(before, after, "the edit of {rel} changed nothing");
+        self.write(rel, after)
+    }
+
+    /// `relance ARGS…`, run in this folder; `[DIR]` in the output stands
+    /// for its path.
+    pub fn relance<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&self, args: I) -> Cmd {
+        let mut command = relance();
+        command.current_dir(self.path()).args(args);
+        Cmd { command, dir: self.path().to_path_buf() }
+    }
+
+    /// The text of a PDF of the folder.
+    pub fn pdf_text(&self, rel: &str) -> String {
+        pdf_text(&self.join(rel))
+    }
+}
+
+/// A command about to run.
+pub struct Cmd {
+    command: Command,
+    dir: PathBuf,
+}
+
+impl Cmd {
+    /// Runs it.
+    pub fn run(mut self) -> Outcome {
+        let output = self.command.output().expect("run relance");
+        Outcome { output, dir: self.dir }
+    }
+
+    /// Runs it and checks its exit code.
+    #[track_caller]
+    pub fn expect_code(self, code: i32) -> Outcome {
+        let outcome = self.run();
+        assert_eq!(outcome.output.status.code(), Some(code), "exit code; stderr:\n{}", outcome.stderr());
+        outcome
+    }
+}
+
+/// What a command did.
+pub struct Outcome {
+    /// Its raw output.
+    pub output: Output,
+    dir: PathBuf,
+}
+
+impl Outcome {
+    /// Standard error, with the scratch folder's path as `[DIR]`.
+    pub fn stderr(&self) -> String {
+        self.normalise(&self.output.stderr)
+    }
+
+    /// Standard output, with the scratch folder's path as `[DIR]`.
+    pub fn stdout(&self) -> String {
+        self.normalise(&self.output.stdout)
+    }
+
+    fn normalise(&self, bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).replace(&self.dir.display().to_string(), "[DIR]")
+    }
+}
