@@ -10,4 +10,5 @@ if ! command -v pdftotext >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq poppler-utils >/dev/null
 fi
+# Snapshots are compared, never written, in CI (insta reads CI=true).
 cargo test --locked "$@"

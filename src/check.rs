@@ -27,18 +27,24 @@ use crate::{Session, SetupError};
 /// The requirements file inside a template folder.
 pub const REQUIREMENTS_FILE: &str = "requirements.yaml";
 
+/// The mentions a template folder must carry (`requirements.yaml`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Requirements {
+    /// Every mandatory mention.
     pub mentions: Vec<Mention>,
 }
 
+/// Which debtors a mention applies to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Debtors {
+    /// Every debtor.
     #[default]
     All,
+    /// Professionals only.
     B2b,
+    /// Consumers only.
     B2c,
 }
 
@@ -46,7 +52,9 @@ pub enum Debtors {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Words {
+    /// This word.
     One(String),
+    /// Any of these words.
     AnyOf(Vec<String>),
 }
 
@@ -59,18 +67,26 @@ impl Words {
     }
 }
 
+/// One mandatory mention.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mention {
+    /// Its name, unique.
     pub id: String,
+    /// Why it is required (the legal source), printed with a finding.
     pub why: String,
+    /// Levels it applies to, or `all`.
     pub levels: Vec<String>,
+    /// Debtors it applies to.
     #[serde(default)]
     pub debtors: Debtors,
+    /// Template variables that must be printed.
     #[serde(default)]
     pub variables: Vec<String>,
+    /// Words that must be in the text.
     #[serde(default)]
     pub words: Vec<Words>,
+    /// Variables whose `{% if %}` may hide the mention.
     #[serde(default)]
     pub when: Vec<String>,
 }
@@ -92,12 +108,17 @@ impl Mention {
 /// One missing mention.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Finding {
+    /// The template at fault.
     pub template: String,
+    /// Its line (1 when the finding is about the rendered letter).
     pub line: usize,
+    /// The level checked.
     pub level: String,
+    /// The mention missing.
     pub mention: String,
     /// `static` or `rendered`.
     pub check: &'static str,
+    /// What is missing, and why it is required.
     pub why: String,
 }
 
@@ -192,7 +213,7 @@ fn parse_all(set: &TemplateSet) -> Parsed<'_> {
     let mut errors = Vec::new();
     for name in set.files.keys().filter(|n| n.ends_with(".j2")) {
         let Some(text) = set.text(name) else { continue };
-        match parse(text, name, SyntaxConfig::default(), WhitespaceConfig::default()) {
+        match parse(text, name, SyntaxConfig, WhitespaceConfig::default()) {
             Ok(tree) => {
                 trees.insert(name.clone(), tree);
             }

@@ -61,6 +61,7 @@ pub struct Renderer {
 }
 
 impl Renderer {
+    /// A Jinja environment serving `templates` only, with Typst escaping.
     pub fn new(templates: &TemplateSet) -> Renderer {
         let mut env = Environment::new();
         let files = templates.files.clone();
@@ -107,6 +108,7 @@ impl Renderer {
         template.render(context).map_err(RenderError::from)
     }
 
+    /// The environment, for the static checks of `relance check`.
     pub fn env(&self) -> &Environment<'static> {
         &self.env
     }

@@ -23,12 +23,15 @@ use crate::typeset::{Export, LetterWorld};
 pub struct BuildReport {
     /// Manifest rows written: the cases handled.
     pub rows: usize,
+    /// Letters built.
     pub letters: usize,
+    /// Cases that failed.
     pub failed: usize,
     /// Every error, of cases and of the run (a pack that could not be made).
     pub errors: Vec<RunError>,
     /// The rows of the cases that failed.
     pub failures: Vec<ManifestRow>,
+    /// Whether the run was stopped before its end.
     pub interrupted: bool,
 }
 
@@ -108,14 +111,10 @@ fn deliver(
             PackItem {
                 id: case.id.0.clone(),
                 postal_code: debtor.postal_code.0.clone(),
-                letter: PackDoc {
-                    origin: Origin::Output(Path::new("letters").join(&pdf.name)),
-                    name: pdf.name,
-                    pages: pdf.pages,
-                },
+                letter: PackDoc { origin: Origin::Output(Path::new("letters").join(&pdf.name)), pages: pdf.pages },
                 copies: copies
                     .into_iter()
-                    .map(|(c, path)| PackDoc { name: c.name, pages: c.pages, origin: Origin::Input(path) })
+                    .map(|(c, path)| PackDoc { pages: c.pages, origin: Origin::Input(path) })
                     .collect(),
                 // For the deposit list; a posted letter keeps nothing it does
                 // not need until its pack is made.

@@ -19,6 +19,7 @@ const MAX_TEMPLATE_FILE: u64 = 8 * 1024 * 1024;
 /// The files of a template folder, loaded once per process.
 #[derive(Debug, Clone)]
 pub struct TemplateSet {
+    /// The folder the templates were read from.
     pub root: PathBuf,
     /// Relative path with `/` separators → bytes.
     pub files: Arc<BTreeMap<String, Vec<u8>>>,

@@ -32,6 +32,7 @@ pub struct Fonts {
 }
 
 impl Fonts {
+    /// Typst's embedded fonts plus the template folder's `fonts/`.
     pub fn load(templates: &TemplateSet) -> Arc<Fonts> {
         let mut fonts: Vec<Font> = typst_kit::fonts::embedded().map(|(f, _)| f).collect();
         for (name, data) in templates.files.iter() {
@@ -205,6 +206,7 @@ impl TypesetError {
 }
 
 impl LetterWorld {
+    /// A world over the shared fonts and the template set.
     pub fn new(fonts: Arc<Fonts>, templates: TemplateSet) -> LetterWorld {
         let sources = templates
             .files

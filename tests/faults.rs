@@ -74,7 +74,7 @@ fn a_full_disk_fails_the_cases_it_hits_and_says_so() {
     // Room for about three letters.
     let sink = FullDisk { root: PathBuf::from("out"), budget: 150_000, written: Mutex::new(Vec::new()) };
     let result = relance::run::build_to(&session(), &fixtures(), &sink, &relance::Settings::new(date));
-    let err = result.err().expect("the manifest cannot be written either");
+    let err = result.expect_err("the manifest cannot be written either");
     assert_eq!(err.raw_os_error(), Some(28));
     let written: Vec<_> =
         sink.written.lock().unwrap().iter().filter(|(p, _)| !p.as_os_str().is_empty()).cloned().collect();

@@ -305,8 +305,12 @@ fn prescription_is_warned_before_and_after() {
     );
 }
 
+/// Invoices (day offset, payment delay, cents) and payments (day offset,
+/// cents, invoice index) of a generated case.
+type Generated = (Vec<(u32, u32, u64)>, Vec<(u32, u64, Option<usize>)>);
+
 /// Random B2B cases between 2023 and 2026 S1 (inside the rate table).
-fn arb_case(min_payments: usize) -> impl Strategy<Value = (Vec<(u32, u32, u64)>, Vec<(u32, u64, Option<usize>)>)> {
+fn arb_case(min_payments: usize) -> impl Strategy<Value = Generated> {
     let invoices = prop::collection::vec((0u32..700, 0u32..60, 1u64..500_000), 1..4);
     let payments = prop::collection::vec((0u32..900, 1u64..300_000, prop::option::of(0usize..4)), min_payments..4);
     (invoices, payments)

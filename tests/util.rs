@@ -6,22 +6,22 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const RUN_DATE: &str = "2026-11-22";
+pub(crate) const RUN_DATE: &str = "2026-11-22";
 
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     root().join("fixtures/cases")
 }
 
-pub fn relance() -> Command {
+pub(crate) fn relance() -> Command {
     Command::new(env!("CARGO_BIN_EXE_relance"))
 }
 
 /// `relance build CASES --date 2026-11-22 --out OUT [extra…]`.
-pub fn build(cases: &Path, out: &Path, extra: &[&str]) -> Output {
+pub(crate) fn build(cases: &Path, out: &Path, extra: &[&str]) -> Output {
     relance()
         .arg("build")
         .arg(cases)
@@ -32,11 +32,11 @@ pub fn build(cases: &Path, out: &Path, extra: &[&str]) -> Output {
         .expect("run relance")
 }
 
-pub fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-pub fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -45,7 +45,7 @@ pub fn stdout(o: &Output) -> String {
 /// (spaces, no-break spaces, line ends) folded into one space, so that
 /// assertions do not depend on where lines break. Apostrophes are kept as
 /// printed: templates print typographic ’, data prints its own '.
-pub fn pdf_text(pdf: &Path) -> String {
+pub(crate) fn pdf_text(pdf: &Path) -> String {
     let out = Command::new("pdftotext")
         .args(["-layout", "-enc", "UTF-8"])
         .arg(pdf)
@@ -56,7 +56,7 @@ pub fn pdf_text(pdf: &Path) -> String {
     fold(&String::from_utf8(out.stdout).expect("UTF-8 from pdftotext"))
 }
 
-pub fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     text.split(|c: char| c.is_whitespace() || c == '\u{202F}' || c == '\u{A0}')
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
@@ -65,7 +65,7 @@ pub fn fold(text: &str) -> String {
 
 /// Asserts that every needle (whitespace-folded) is in the haystack.
 #[track_caller]
-pub fn assert_has(text: &str, needles: &[&str]) {
+pub(crate) fn assert_has(text: &str, needles: &[&str]) {
     for n in needles {
         let n = fold(n);
         assert!(text.contains(&n), "missing {n:?} in:\n{text}");
@@ -73,12 +73,12 @@ pub fn assert_has(text: &str, needles: &[&str]) {
 }
 
 /// Copies the fixture cases (and their invoice copies) into `dir`.
-pub fn copy_fixtures(dir: &Path) {
+pub(crate) fn copy_fixtures(dir: &Path) {
     copy_tree(&fixtures(), dir);
 }
 
 /// Copies a folder recursively.
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let target = to.join(entry.path().strip_prefix(from).unwrap());
@@ -90,7 +90,7 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-pub fn page_count(pdf: &Path) -> usize {
+pub(crate) fn page_count(pdf: &Path) -> usize {
     let out = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo (poppler-utils)");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.lines().find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse().unwrap())).expect("Pages: line")
@@ -98,41 +98,41 @@ pub fn page_count(pdf: &Path) -> usize {
 
 /// The debtor block shared by the hand-written test cases
 /// (`tests/data/debtor.yaml`), with its `type:` set to `kind`.
-pub fn debtor(kind: &str) -> String {
+pub(crate) fn debtor(kind: &str) -> String {
     let text = std::fs::read_to_string(root().join("tests/data/debtor.yaml")).expect("tests/data/debtor.yaml");
     text.replace("type: professionnel", &format!("type: {kind}"))
 }
 
 /// A scratch folder, removed when dropped.
-pub struct Dir {
+pub(crate) struct Dir {
     temp: tempfile::TempDir,
 }
 
 impl Dir {
     /// An empty folder.
-    pub fn new() -> Dir {
+    pub(crate) fn new() -> Dir {
         Dir { temp: tempfile::tempdir().expect("a temporary folder") }
     }
 
     /// A copy of the bundled fixture cases (config, cases, invoice copies).
-    pub fn with_fixtures() -> Dir {
+    pub(crate) fn with_fixtures() -> Dir {
         let dir = Dir::new();
         copy_fixtures(dir.path());
         dir
     }
 
     /// The folder.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.temp.path()
     }
 
     /// `rel` inside the folder.
-    pub fn join(&self, rel: &str) -> PathBuf {
+    pub(crate) fn join(&self, rel: &str) -> PathBuf {
         self.path().join(rel)
     }
 
     /// Writes a file (and its folders).
-    pub fn write(&self, rel: &str, text: impl AsRef<[u8]>) -> &Dir {
+    pub(crate) fn write(&self, rel: &str, text: impl AsRef<[u8]>) -> &Dir {
         let path = self.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
@@ -141,7 +141,7 @@ impl Dir {
 
     /// Rewrites a file through `edit`, which must change it.
     #[track_caller]
-    pub fn edit(&self, rel: &str, edit: impl FnOnce(&str) -> String) -> &Dir {
+    pub(crate) fn edit(&self, rel: &str, edit: impl FnOnce(&str) -> String) -> &Dir {
         let before = std::fs::read_to_string(self.join(rel)).unwrap();
         let after = edit(&before);
         assert_ne!(before, after, "the edit of {rel} changed nothing");
@@ -150,34 +150,34 @@ impl Dir {
 
     /// `relance ARGS…`, run in this folder; `[DIR]` in the output stands
     /// for its path.
-    pub fn relance<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&self, args: I) -> Cmd {
+    pub(crate) fn relance<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&self, args: I) -> Cmd {
         let mut command = relance();
         command.current_dir(self.path()).args(args);
         Cmd { command, dir: self.path().to_path_buf() }
     }
 
     /// The text of a PDF of the folder.
-    pub fn pdf_text(&self, rel: &str) -> String {
+    pub(crate) fn pdf_text(&self, rel: &str) -> String {
         pdf_text(&self.join(rel))
     }
 }
 
 /// A command about to run.
-pub struct Cmd {
+pub(crate) struct Cmd {
     command: Command,
     dir: PathBuf,
 }
 
 impl Cmd {
     /// Runs it.
-    pub fn run(mut self) -> Outcome {
+    pub(crate) fn run(mut self) -> Outcome {
         let output = self.command.output().expect("run relance");
         Outcome { output, dir: self.dir }
     }
 
     /// Runs it and checks its exit code.
     #[track_caller]
-    pub fn expect_code(self, code: i32) -> Outcome {
+    pub(crate) fn expect_code(self, code: i32) -> Outcome {
         let outcome = self.run();
         assert_eq!(outcome.output.status.code(), Some(code), "exit code; stderr:\n{}", outcome.stderr());
         outcome
@@ -185,20 +185,20 @@ impl Cmd {
 }
 
 /// What a command did.
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Its raw output.
-    pub output: Output,
+    pub(crate) output: Output,
     dir: PathBuf,
 }
 
 impl Outcome {
     /// Standard error, with the scratch folder's path as `[DIR]`.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.normalise(&self.output.stderr)
     }
 
     /// Standard output, with the scratch folder's path as `[DIR]`.
-    pub fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         self.normalise(&self.output.stdout)
     }
 

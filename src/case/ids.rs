@@ -13,6 +13,7 @@ use super::scalar::{Text, ValueError};
 pub struct Iban(iban::Iban);
 
 impl Iban {
+    /// Reads an IBAN, spaces allowed, any case.
     pub fn parse(text: &str) -> Result<Iban, ValueError> {
         let compact: String = text.split_whitespace().collect::<String>().to_ascii_uppercase();
         compact.parse::<iban::Iban>().map(Iban).map_err(|e| {
@@ -58,6 +59,7 @@ impl Serialize for Iban {
 pub struct Bic(pub String);
 
 impl Bic {
+    /// Reads a BIC (8 or 11 characters).
     pub fn parse(text: &str) -> Result<Bic, ValueError> {
         let t = text.trim().to_ascii_uppercase();
         let b = t.as_bytes();
@@ -89,6 +91,7 @@ impl<'de> Deserialize<'de> for Bic {
 pub struct Siren(pub String);
 
 impl Siren {
+    /// Reads a SIREN (9 digits, spaces allowed) and checks its Luhn digit.
     pub fn parse(text: &str) -> Result<Siren, ValueError> {
         let t: String = text.split_whitespace().collect();
         let valid = "9 digits with a valid Luhn check digit, e.g. 732829320";
@@ -123,7 +126,7 @@ fn luhn_ok(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl<'de> Deserialize<'de> for Siren {

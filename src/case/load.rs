@@ -12,22 +12,26 @@ use serde_saphyr::{Budget, Options, Spanned};
 use super::{Case, Config};
 
 /// The largest case or config file read; a real case is a few kilobytes.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub(super) const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// NF Z10-011: at most 6 lines of 38 characters in the address window.
-pub const ADDRESS_MAX_LINES: usize = 6;
-pub const ADDRESS_MAX_CHARS: usize = 38;
+pub(super) const ADDRESS_MAX_LINES: usize = 6;
+pub(super) const ADDRESS_MAX_CHARS: usize = 38;
 /// One letter lists every unpaid invoice of a debtor; past this many it is no
 /// longer a letter anyone reads, and the batch should split the case.
-pub const MAX_INVOICES: usize = 1000;
+pub(super) const MAX_INVOICES: usize = 1000;
 
 /// Something wrong in an input file, with its place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
+    /// The file at fault.
     pub file: PathBuf,
+    /// 1-based line, when the error has a place in the file.
     pub line: Option<u64>,
+    /// 1-based column on that line.
     pub column: Option<u64>,
     /// Dotted path of the field, e.g. `invoices[0].amount`.
     pub field: Option<String>,
+    /// What is wrong, and what would be valid.
     pub message: String,
 }
 
@@ -254,6 +258,7 @@ pub fn load_config(file: &Path) -> Result<Config, InputError> {
     parse_config(file, &read_text(file)?)
 }
 
+/// Reads a creditor config from its text (`file` names it in errors).
 pub fn parse_config(file: &Path, text: &str) -> Result<Config, InputError> {
     parse_yaml::<Config>(file, text)
 }
@@ -261,7 +266,9 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, InputError> {
 /// A case that loaded and passed validation, with where it came from.
 #[derive(Debug, Clone)]
 pub struct LoadedCase {
+    /// Where the case was read.
     pub path: PathBuf,
+    /// Its content, validated.
     pub case: Case,
 }
 

@@ -24,42 +24,62 @@ pub use scalar::{Amount, CaseId, Date, Percent, Text, ValueError};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Who claims: identity, contact, bank details.
     pub creditor: Creditor,
+    /// The creditor's terms of sale (CGV) on late payment.
     #[serde(default)]
     pub terms: Terms,
+    /// When each level is due and how it goes out.
     pub policy: Policy,
 }
 
+/// The creditor: printed in the letterhead, the footer and the payment block.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Creditor {
+    /// Company name.
     pub name: String,
     /// Legal form, capital, RCS: printed in the footer.
     pub legal: String,
+    /// SIREN, Luhn-checked.
     pub siren: Siren,
+    /// Street lines.
     pub address: Vec<String>,
+    /// Postal code, as written.
     pub postal_code: Text,
+    /// City; also the letters' place ("Lyon, le …").
     pub city: String,
+    /// Telephone, as written.
     #[serde(default)]
     pub phone: Option<Text>,
+    /// Sender of the e-mail letters.
     #[serde(default)]
     pub email: Option<String>,
+    /// Where to pay, mod-97 checked.
     pub iban: Iban,
+    /// The bank's BIC.
     pub bic: Bic,
+    /// Online payment page, printed when set.
     #[serde(default)]
     pub payment_link: Option<String>,
+    /// Payee and address for cheques, printed when set.
     #[serde(default)]
     pub cheque_to: Option<String>,
+    /// Who signs the letters.
     pub signatory: Signatory,
 }
 
+/// The person who signs.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Signatory {
+    /// Full name.
     pub name: String,
+    /// Function, e.g. Gérante.
     pub title: String,
 }
 
+/// The creditor's terms of sale on late payment.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Terms {
@@ -67,6 +87,7 @@ pub struct Terms {
     /// (ECB main refinancing rate + 10 points).
     #[serde(default)]
     pub penalty_rate: Option<Percent>,
+    /// How the penalty rate follows the semesters (`semester` or `fixed`).
     #[serde(default)]
     pub rate_split: RateSplit,
 }
@@ -82,12 +103,17 @@ pub enum RateSplit {
     Fixed,
 }
 
+/// The escalation policy: one step per level.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
+    /// The first letter, counted from the oldest due date.
     pub amicale: FirstStep,
+    /// The second letter, counted from the first.
     pub formelle: NextStep,
+    /// The warning, counted from the second letter.
     pub avertissement: NextStep,
+    /// The mise en demeure, counted from the warning.
     #[serde(rename = "mise-en-demeure")]
     pub mise_en_demeure: NextStep,
 }
@@ -96,8 +122,11 @@ pub struct Policy {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FirstStep {
+    /// Days after the oldest due date.
     pub after_due: u32,
+    /// How the letter goes out.
     pub channel: Channel,
+    /// Days the debtor is given to pay.
     pub deadline_days: u32,
 }
 
@@ -105,8 +134,11 @@ pub struct FirstStep {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NextStep {
+    /// Days after the previous letter.
     pub after_previous: u32,
+    /// How the letter goes out.
     pub channel: Channel,
+    /// Days the debtor is given to pay.
     pub deadline_days: u32,
 }
 
@@ -114,13 +146,16 @@ pub struct NextStep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
+    /// An e-mail with the letter attached (`.eml`).
     Email,
+    /// A letter posted in the ordinary way (print pack).
     Courrier,
     /// Lettre recommandée avec accusé de réception.
     Lrar,
 }
 
 impl Channel {
+    /// The name used in files and the manifest (`email`, `courrier`, `lrar`).
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
@@ -133,17 +168,22 @@ impl Channel {
 /// The four escalation levels, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 pub enum Level {
+    /// First, friendly reminder.
     #[serde(rename = "amicale")]
     Amicale,
+    /// Second reminder ("seconde relance").
     #[serde(rename = "formelle")]
     Formelle,
+    /// Reminder announcing the mise en demeure and legal action.
     #[serde(rename = "avertissement")]
     Avertissement,
+    /// Formal notice, by registered letter.
     #[serde(rename = "mise-en-demeure")]
     MiseEnDemeure,
 }
 
 impl Level {
+    /// The four levels, in escalation order.
     pub const ALL: [Level; 4] = [Level::Amicale, Level::Formelle, Level::Avertissement, Level::MiseEnDemeure];
 
     /// The name used in files, templates and the CLI.
@@ -166,6 +206,7 @@ impl Level {
         }
     }
 
+    /// The level after this one; `None` after the mise en demeure.
     pub fn next(self) -> Option<Level> {
         match self {
             Level::Amicale => Some(Level::Formelle),
@@ -175,6 +216,7 @@ impl Level {
         }
     }
 
+    /// Reads a level's name (`amicale`, …, `mise-en-demeure`).
     pub fn parse(text: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.as_str() == text)
     }
@@ -203,19 +245,27 @@ impl std::fmt::Display for Level {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
+    /// Unique in the batch; names the output files.
     pub id: CaseId,
+    /// Who owes.
     pub debtor: Debtor,
+    /// The invoices claimed, at least one.
     pub invoices: Vec<Invoice>,
+    /// Payments received.
     #[serde(default)]
     pub payments: Vec<Payment>,
+    /// Letters sent before relance (or by hand).
     #[serde(default)]
     pub letters: Vec<SentLetter>,
+    /// Why the case is on hold; no letter while set.
     #[serde(default)]
     pub hold: Option<String>,
+    /// A promise to pay; no letter before its date.
     #[serde(default)]
     pub promise: Option<Promise>,
 }
 
+/// B2B or B2C: which rules of law apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DebtorKind {
@@ -225,31 +275,45 @@ pub enum DebtorKind {
     Particulier,
 }
 
+/// The tone of the first letter.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Relationship {
+    /// A customer of long standing.
     #[default]
     Regular,
+    /// A first order: the amicale thanks before it reminds.
     New,
 }
 
+/// The debtor: the letter's addressee.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Debtor {
+    /// Professional (B2B) or consumer (B2C).
     #[serde(rename = "type")]
     pub kind: DebtorKind,
+    /// Name as printed on the envelope.
     pub name: String,
+    /// SIREN, Luhn-checked when present.
     #[serde(default)]
     pub siren: Option<Siren>,
+    /// "À l'attention de", when set.
     #[serde(default)]
     pub contact: Option<String>,
+    /// Street lines (NF Z10-011: at most 38 characters each).
     pub address: Vec<String>,
+    /// Postal code, as written.
     pub postal_code: Text,
+    /// City.
     pub city: String,
+    /// ISO country code; France when absent.
     #[serde(default)]
     pub country: Option<String>,
+    /// Where e-mail letters go.
     #[serde(default)]
     pub email: Option<String>,
+    /// Regular or new customer.
     #[serde(default)]
     pub relationship: Relationship,
 }
@@ -271,42 +335,60 @@ impl Debtor {
         lines
     }
 
+    /// Whether the B2B rules apply (penalties, 40 € indemnity).
     pub fn is_b2b(&self) -> bool {
         self.kind == DebtorKind::Professionnel
     }
 }
 
+/// An invoice claimed.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Invoice {
+    /// Its number, as on the invoice.
     pub number: String,
+    /// Its date.
     pub date: Date,
+    /// Its due date.
     pub due: Date,
+    /// Amount including VAT (TTC).
     pub amount: Amount,
+    /// A copy to attach, relative to the case file.
     #[serde(default)]
     pub file: Option<String>,
 }
 
+/// A payment received.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
+    /// When it was received.
     pub date: Date,
+    /// How much.
     pub amount: Amount,
+    /// The invoice it names, if any.
     #[serde(default)]
     pub invoice: Option<String>,
 }
 
+/// A letter already sent.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SentLetter {
+    /// Its level.
     pub level: Level,
+    /// Its date.
     pub date: Date,
+    /// How it went out.
     pub channel: Channel,
 }
 
+/// A promise to pay.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Promise {
+    /// The date promised.
     pub date: Date,
+    /// The amount promised.
     pub amount: Amount,
 }

@@ -126,6 +126,7 @@ impl<'de> Deserialize<'de> for Percent {
 pub struct Date(pub NaiveDate);
 
 impl Date {
+    /// Reads `YYYY-MM-DD` and checks the day exists.
     pub fn parse(text: &str) -> Result<Date, ValueError> {
         let t = text.trim();
         let shape_ok = t.len() == 10
@@ -153,6 +154,7 @@ impl<'de> Deserialize<'de> for Date {
 pub struct CaseId(pub String);
 
 impl CaseId {
+    /// Reads an id: `[A-Za-z0-9._-]{1,64}`, not `.` or `..`.
     pub fn parse(text: &str) -> Result<CaseId, ValueError> {
         let ok = (1..=64).contains(&text.len())
             && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))

@@ -52,11 +52,13 @@ pub enum RateBasis {
 /// The rate applied to a semester, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RateUsed {
+    /// The semester, e.g. `2026-S1`.
     pub semester: String,
     /// "1er semestre 2026", as the décompte prints it.
     pub period: String,
     /// Annual rate in percent.
     pub rate: Decimal,
+    /// Where the rate comes from.
     pub basis: RateBasis,
     /// How the figure was obtained, with its source, for the décompte.
     pub explanation: String,
@@ -65,10 +67,13 @@ pub struct RateUsed {
 /// One décompte line: an invoice's balance over a period at one rate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PenaltyLine {
+    /// First day of the period.
     pub from: NaiveDate,
     /// Inclusive.
     pub to: NaiveDate,
+    /// Days in the period, both ends included.
     pub days: i64,
+    /// The unpaid principal the penalty runs on.
     pub base: Decimal,
     /// Annual rate in percent.
     pub rate: Decimal,
@@ -79,37 +84,54 @@ pub struct PenaltyLine {
 /// A payment as allocated to one invoice.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Allocation {
+    /// When the payment was received.
     pub date: NaiveDate,
+    /// The part imputed to this invoice.
     pub amount: Decimal,
 }
 
 /// One invoice in the décompte.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceStatement {
+    /// Invoice number.
     pub number: String,
+    /// Invoice date.
     pub date: NaiveDate,
+    /// Due date.
     pub due: NaiveDate,
+    /// Amount including VAT.
     pub amount: Decimal,
+    /// Paid on it so far.
     pub paid: Decimal,
+    /// Still owed on it.
     pub outstanding: Decimal,
+    /// The payments imputed to it.
     pub payments: Vec<Allocation>,
+    /// Its penalty lines, one per period.
     pub lines: Vec<PenaltyLine>,
+    /// Sum of its penalty lines.
     pub penalties: Decimal,
+    /// The 40 € indemnity, when due.
     pub indemnity: Decimal,
 }
 
 /// Everything owed by one debtor at one date.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Statement {
+    /// The date the statement is made at.
     pub date: NaiveDate,
+    /// Whether B2B rules apply.
     pub b2b: bool,
     /// Invoices past due at the date with something owed on them, oldest
     /// due date first.
     pub invoices: Vec<InvoiceStatement>,
     /// Principal still unpaid on those invoices.
     pub principal: Decimal,
+    /// Sum of the penalty lines.
     pub penalties: Decimal,
+    /// Sum of the 40 € indemnities.
     pub indemnities: Decimal,
+    /// Principal, penalties and indemnities.
     pub total: Decimal,
     /// Payments that matched no unpaid invoice (overpayment, credit to refund).
     pub unallocated: Decimal,
@@ -120,12 +142,14 @@ pub struct Statement {
     pub legal_interest_rate: Option<Decimal>,
     /// The rates applied, one per semester used, with their explanation.
     pub rates: Vec<RateUsed>,
+    /// Legal warnings (floor raised, prescription, missing rate).
     pub warnings: Vec<String>,
 }
 
 /// Why a statement could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LawError {
+    /// A rate the computation needs is not in the table.
     #[error(transparent)]
     MissingSemester(#[from] MissingSemester),
 }

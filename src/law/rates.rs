@@ -15,24 +15,29 @@ const RATES_CSV: &str = include_str!("../../data/rates.csv");
 /// A half-year: rates change on 1 January and 1 July.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Semester {
+    /// The year.
     pub year: i32,
     /// 1 (January–June) or 2 (July–December).
     pub half: u8,
 }
 
 impl Semester {
+    /// The semester a date falls in.
     pub fn of(date: NaiveDate) -> Semester {
         Semester { year: date.year(), half: if date.month() <= 6 { 1 } else { 2 } }
     }
 
+    /// 1 January or 1 July.
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, if self.half == 1 { 1 } else { 7 }, 1).expect("valid date")
     }
 
+    /// The following semester.
     pub fn next(self) -> Semester {
         if self.half == 1 { Semester { year: self.year, half: 2 } } else { Semester { year: self.year + 1, half: 1 } }
     }
 
+    /// 30 June or 31 December.
     pub fn last_day(self) -> NaiveDate {
         self.next().first_day().pred_opt().expect("valid date")
     }
@@ -47,6 +52,7 @@ impl fmt::Display for Semester {
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SemesterRates {
+    /// The semester.
     pub semester: Semester,
     /// ECB main refinancing rate in force on the semester's first day.
     pub ecb_mro: Decimal,
@@ -54,6 +60,7 @@ pub struct SemesterRates {
     pub legal_particulier: Decimal,
     /// Taux de l'intérêt légal, all other cases.
     pub legal_other: Decimal,
+    /// Where the figures were published.
     pub source: String,
 }
 
@@ -76,7 +83,9 @@ pub struct RateTable {
     "no rates for semester {semester} in {RATES_FILE}: add its row (ECB main refinancing rate on {first_day}, taux de l'intérêt légal of the arrêté for that semester, source) and rebuild relance, or pass an updated copy with --rates FILE"
 )]
 pub struct MissingSemester {
+    /// The semester missing.
     pub semester: Semester,
+    /// Its first day.
     pub first_day: NaiveDate,
 }
 
@@ -164,10 +173,12 @@ impl RateTable {
         Ok(RateTable { rows })
     }
 
+    /// The rates of a semester, or which row is missing.
     pub fn get(&self, semester: Semester) -> Result<&SemesterRates, MissingSemester> {
         self.rows.get(&semester).ok_or(MissingSemester { semester, first_day: semester.first_day() })
     }
 
+    /// Every row, oldest first.
     pub fn rows(&self) -> impl Iterator<Item = &SemesterRates> {
         self.rows.values()
     }

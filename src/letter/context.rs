@@ -11,119 +11,119 @@ use crate::law::InvoiceStatement;
 use crate::money::{amount_in_words, format_date, format_date_short, format_eur, format_rate};
 
 #[derive(Debug, Clone, Serialize)]
-pub struct LetterContext {
-    pub level: &'static str,
-    pub level_label: &'static str,
-    pub reference: String,
-    pub date: String,
-    pub date_iso: String,
-    pub place: String,
-    pub b2b: bool,
-    pub lrar: bool,
-    pub channel: &'static str,
-    pub creditor: CreditorView,
-    pub debtor: DebtorView,
-    pub invoices: Vec<InvoiceView>,
-    pub invoice_numbers: String,
+pub(crate) struct LetterContext {
+    pub(crate) level: &'static str,
+    pub(crate) level_label: &'static str,
+    pub(crate) reference: String,
+    pub(crate) date: String,
+    pub(crate) date_iso: String,
+    pub(crate) place: String,
+    pub(crate) b2b: bool,
+    pub(crate) lrar: bool,
+    pub(crate) channel: &'static str,
+    pub(crate) creditor: CreditorView,
+    pub(crate) debtor: DebtorView,
+    pub(crate) invoices: Vec<InvoiceView>,
+    pub(crate) invoice_numbers: String,
     /// More than one invoice: drives "la facture" / "les factures".
-    pub plural: bool,
-    pub totals: Totals,
+    pub(crate) plural: bool,
+    pub(crate) totals: Totals,
     /// Annual penalty rate in force at the letter date (B2B), e.g. "12,15 %".
-    pub rate: Option<String>,
+    pub(crate) rate: Option<String>,
     /// B2C: taux légal that runs from the mise en demeure, when known.
-    pub legal_rate: Option<String>,
+    pub(crate) legal_rate: Option<String>,
     /// "du 2d semestre 2026": the period of `legal_rate`.
-    pub legal_rate_period: String,
+    pub(crate) legal_rate_period: String,
     /// How each penalty rate was obtained, for the décompte.
-    pub rate_notes: Vec<RateNote>,
-    pub indemnity_unit: String,
-    pub deadline: String,
-    pub deadline_days: u32,
-    pub previous: Vec<PreviousLetter>,
-    pub last_previous: Option<PreviousLetter>,
-    pub oldest_due: String,
+    pub(crate) rate_notes: Vec<RateNote>,
+    pub(crate) indemnity_unit: String,
+    pub(crate) deadline: String,
+    pub(crate) deadline_days: u32,
+    pub(crate) previous: Vec<PreviousLetter>,
+    pub(crate) last_previous: Option<PreviousLetter>,
+    pub(crate) oldest_due: String,
     /// File names of the invoice copies sent with the letter (e-mail).
-    pub copies: Vec<String>,
+    pub(crate) copies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CreditorView {
-    pub name: String,
-    pub legal: String,
-    pub siren: String,
-    pub address: Vec<String>,
-    pub postal_code: String,
-    pub city: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub iban: String,
-    pub bic: String,
-    pub payment_link: Option<String>,
-    pub cheque_to: Option<String>,
-    pub signatory_name: String,
-    pub signatory_title: String,
+pub(crate) struct CreditorView {
+    pub(crate) name: String,
+    pub(crate) legal: String,
+    pub(crate) siren: String,
+    pub(crate) address: Vec<String>,
+    pub(crate) postal_code: String,
+    pub(crate) city: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) iban: String,
+    pub(crate) bic: String,
+    pub(crate) payment_link: Option<String>,
+    pub(crate) cheque_to: Option<String>,
+    pub(crate) signatory_name: String,
+    pub(crate) signatory_title: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DebtorView {
-    pub name: String,
-    pub contact: Option<String>,
+pub(crate) struct DebtorView {
+    pub(crate) name: String,
+    pub(crate) contact: Option<String>,
     /// The lines of the envelope window, in order.
-    pub window: Vec<String>,
-    pub siren: Option<String>,
-    pub email: Option<String>,
+    pub(crate) window: Vec<String>,
+    pub(crate) siren: Option<String>,
+    pub(crate) email: Option<String>,
     /// A first order: the amicale thanks before it reminds.
-    pub new_customer: bool,
+    pub(crate) new_customer: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct InvoiceView {
-    pub number: String,
-    pub date: String,
-    pub due: String,
-    pub amount: String,
-    pub paid: String,
-    pub outstanding: String,
-    pub penalties: String,
-    pub indemnity: String,
-    pub has_indemnity: bool,
-    pub lines: Vec<LineView>,
+pub(crate) struct InvoiceView {
+    pub(crate) number: String,
+    pub(crate) date: String,
+    pub(crate) due: String,
+    pub(crate) amount: String,
+    pub(crate) paid: String,
+    pub(crate) outstanding: String,
+    pub(crate) penalties: String,
+    pub(crate) indemnity: String,
+    pub(crate) has_indemnity: bool,
+    pub(crate) lines: Vec<LineView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct LineView {
-    pub from: String,
-    pub to: String,
-    pub days: i64,
-    pub base: String,
-    pub rate: String,
-    pub amount: String,
+pub(crate) struct LineView {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) days: i64,
+    pub(crate) base: String,
+    pub(crate) rate: String,
+    pub(crate) amount: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Totals {
-    pub principal: String,
-    pub penalties: String,
-    pub indemnities: String,
-    pub total: String,
-    pub total_words: String,
-    pub principal_words: String,
-    pub has_penalties: bool,
+pub(crate) struct Totals {
+    pub(crate) principal: String,
+    pub(crate) penalties: String,
+    pub(crate) indemnities: String,
+    pub(crate) total: String,
+    pub(crate) total_words: String,
+    pub(crate) principal_words: String,
+    pub(crate) has_penalties: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RateNote {
-    pub semester: String,
-    pub rate: String,
-    pub explanation: String,
+pub(crate) struct RateNote {
+    pub(crate) semester: String,
+    pub(crate) rate: String,
+    pub(crate) explanation: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PreviousLetter {
-    pub level: &'static str,
-    pub label: &'static str,
-    pub date: String,
-    pub channel: &'static str,
+pub(crate) struct PreviousLetter {
+    pub(crate) level: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) date: String,
+    pub(crate) channel: &'static str,
 }
 
 fn invoice_view(i: &InvoiceStatement) -> InvoiceView {
@@ -153,7 +153,7 @@ fn invoice_view(i: &InvoiceStatement) -> InvoiceView {
 }
 
 /// Everything the template of the letter may print.
-pub fn context(config: &Config, letter: &Letter) -> LetterContext {
+pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
     let Letter { case, owed, due, date } = *letter;
     let (level, channel, deadline, deadline_days) = (due.level, due.channel, due.deadline, due.deadline_days);
     let c = &config.creditor;

@@ -15,9 +15,7 @@ use crate::typeset::{self, LetterWorld};
 
 mod context;
 
-pub use context::{
-    CreditorView, DebtorView, InvoiceView, LetterContext, LineView, PreviousLetter, RateNote, Totals, context,
-};
+pub(crate) use context::context;
 
 /// What was decided for one case on one date: the case, what it owes and
 /// the letter it is due for. Everything a letter, its e-mail and its
@@ -40,8 +38,6 @@ pub struct BuiltLetter {
     pub pdf: Vec<u8>,
     /// Its page count.
     pub pages: usize,
-    /// The Typst markup it was typeset from.
-    pub markup: String,
 }
 
 /// The "PROJET" watermark of drafts, set before the template's own markup
@@ -95,9 +91,9 @@ pub fn build(
         data: vec![("case.json".to_string(), data)],
     };
     let template = template_name(level);
-    let (pdf, pages) = world.compile_pdf(markup.clone(), export).map_err(|mut error| {
+    let (pdf, pages) = world.compile_pdf(markup, export).map_err(|mut error| {
         error.locate_in(&session.templates, &template);
         LetterError::Typeset { template, error }
     })?;
-    Ok(BuiltLetter { pdf, pages, markup })
+    Ok(BuiltLetter { pdf, pages })
 }

@@ -47,7 +47,7 @@ fn format_number(value: Decimal, decimals: u32) -> String {
     let mut grouped = String::new();
     let digits: Vec<char> = int_part.chars().collect();
     for (i, c) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(NNBSP);
         }
         grouped.push(*c);

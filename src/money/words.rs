@@ -74,7 +74,7 @@ fn below_thousand(n: u64, before_mille: bool) -> String {
 }
 
 /// Any whole number below 10^15 in words.
-pub fn integer_in_words(n: u64) -> String {
+pub(super) fn integer_in_words(n: u64) -> String {
     if n == 0 {
         return "zéro".to_string();
     }
@@ -114,7 +114,7 @@ pub fn amount_in_words(amount: Decimal) -> String {
     let cents = ((amount - amount.trunc()) * Decimal::from(100)).to_u64().unwrap_or(0);
     let mut out = integer_in_words(euros);
     let euro_word = if euros >= 2 { "euros" } else { "euro" };
-    if euros >= 1_000_000 && euros % 1_000_000 == 0 {
+    if euros >= 1_000_000 && euros.is_multiple_of(1_000_000) {
         out.push_str(" d'euros");
     } else {
         out.push(' ');

@@ -13,21 +13,21 @@ use mail_builder::mime::{BodyPart, MimePart};
 use super::print::Document;
 
 /// What an e-mail carries.
-pub struct Email<'a> {
-    pub from_name: &'a str,
-    pub from: &'a str,
-    pub to_name: &'a str,
-    pub to: &'a str,
-    pub subject: String,
-    pub body: String,
-    pub date: NaiveDate,
+pub(crate) struct Email<'a> {
+    pub(crate) from_name: &'a str,
+    pub(crate) from: &'a str,
+    pub(crate) to_name: &'a str,
+    pub(crate) to: &'a str,
+    pub(crate) subject: String,
+    pub(crate) body: String,
+    pub(crate) date: NaiveDate,
     /// Case id and level: make the Message-ID and boundary.
-    pub key: String,
-    pub attachments: Vec<&'a Document>,
+    pub(crate) key: String,
+    pub(crate) attachments: Vec<&'a Document>,
 }
 
 /// The subject SPEC §6 asks for: "Facture impayée n° …".
-pub fn subject(numbers: &[&str]) -> String {
+pub(crate) fn subject(numbers: &[&str]) -> String {
     if numbers.len() > 1 {
         format!("Factures impayées n° {}", numbers.join(", "))
     } else {
@@ -36,7 +36,7 @@ pub fn subject(numbers: &[&str]) -> String {
 }
 
 /// Serializes the message (CRLF line ends, base64 attachments).
-pub fn build(email: &Email) -> Vec<u8> {
+pub(crate) fn build(email: &Email) -> Vec<u8> {
     let hash = crate::atomic::sha256_hex(format!("{}/{}", email.key, email.date).as_bytes());
     let domain = email.from.rsplit_once('@').map(|(_, d)| d).unwrap_or("relance.invalid");
     // 09:00 UTC on the run date: a fixed hour keeps the file reproducible.

@@ -34,20 +34,35 @@ pub enum Status {
 /// One manifest row (SPEC §6).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ManifestRow {
+    /// The case id.
     pub id: String,
+    /// The case file.
     pub source: String,
+    /// The debtor's name.
     pub debtor: String,
+    /// `professionnel` or `particulier`.
     pub debtor_type: String,
+    /// Letter, none or error.
     pub status: Status,
+    /// The level of the letter.
     pub level: String,
+    /// Why no letter, or a note on the channel.
     pub reason: String,
+    /// How the letter goes out.
     pub channel: String,
+    /// Principal claimed, two decimals.
     pub principal: String,
+    /// Penalties, two decimals.
     pub penalties: String,
+    /// Indemnities, two decimals.
     pub indemnities: String,
+    /// Total claimed, two decimals.
     pub total: String,
+    /// Pages of the letter.
     pub pages: String,
+    /// The letter's file, relative to the output.
     pub file: String,
+    /// SHA-256 of the letter.
     pub sha256: String,
     /// "oui" for a draft (PROJET watermark), for review, not for sending.
     pub draft: String,
@@ -57,6 +72,7 @@ pub struct ManifestRow {
     pub email: String,
     /// Legal warnings of the computation (floor raised, prescription…).
     pub warnings: String,
+    /// Why the case failed, with its place.
     pub error: String,
 }
 
@@ -106,10 +122,15 @@ impl ManifestRow {
 /// A print pack and the letters in it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackInfo {
+    /// The pack's file.
     pub file: String,
+    /// The channel it is for.
     pub channel: String,
+    /// Its page count.
     pub pages: usize,
+    /// SHA-256 of the file.
     pub sha256: String,
+    /// Where each letter is in it.
     pub letters: Vec<print::Placement>,
 }
 
@@ -129,6 +150,7 @@ pub struct ManifestWriter<'a> {
 }
 
 impl<'a> ManifestWriter<'a> {
+    /// Starts both manifest files for a run at `date` (and its shard).
     pub fn new(sink: &'a dyn Sink, date: &str, shard: Option<&str>) -> std::io::Result<ManifestWriter<'a>> {
         let csv = csv::Writer::from_writer(sink.create(Path::new("manifest.csv"))?);
         let mut json = sink.create(Path::new("manifest.json"))?;

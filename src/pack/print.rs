@@ -14,16 +14,16 @@ use crate::typeset::DATA_DIR;
 
 /// A PDF file to put in a pack, with its page count.
 #[derive(Debug, Clone)]
-pub struct Document {
-    pub name: String,
-    pub bytes: Vec<u8>,
-    pub pages: usize,
+pub(crate) struct Document {
+    pub(crate) name: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) pages: usize,
 }
 
 /// Where the bytes of a page of a pack are, until the pack is made: a run
 /// of 100,000 letters does not keep them in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// A file this run wrote, relative to the output (read back through
     /// [`super::Sink::read`]).
     Output(PathBuf),
@@ -31,30 +31,29 @@ pub enum Origin {
     Input(PathBuf),
 }
 
-/// A PDF of a pack: its name, page count and where to read it.
+/// A PDF of a pack: its page count and where to read it.
 #[derive(Debug, Clone)]
-pub struct PackDoc {
-    pub name: String,
-    pub pages: usize,
-    pub origin: Origin,
+pub(crate) struct PackDoc {
+    pub(crate) pages: usize,
+    pub(crate) origin: Origin,
 }
 
 /// Most letters in one pack file. A larger batch is cut into volumes
 /// (`pack-courrier-001.pdf`, …), each typeset on its own, so that memory
 /// stays bounded however many letters a run builds; a volume (about 200
 /// pages) is also a reasonable stack for a print shop's duplex printer.
-pub const VOLUME_LETTERS: usize = 100;
+pub(crate) const VOLUME_LETTERS: usize = 100;
 
 /// Most pages of letters and invoice copies one volume embeds. Memory while
 /// a volume is typeset follows the pages it embeds, not its letters: in a
 /// 100,000-case run the volumes of 100 two-page mises en demeure took the
 /// peak 20–25 MiB above the one-page letters' volumes.
-pub const VOLUME_PAGES: usize = 100;
+pub(crate) const VOLUME_PAGES: usize = 100;
 
 /// Cuts a sorted pack into volumes: at most [`VOLUME_LETTERS`] letters and
 /// [`VOLUME_PAGES`] embedded pages each (a letter longer than that alone
 /// still gets a volume), in pack order.
-pub fn volumes(items: &[PackItem]) -> Vec<&[PackItem]> {
+pub(crate) fn volumes(items: &[PackItem]) -> Vec<&[PackItem]> {
     let mut out = Vec::new();
     let (mut start, mut pages) = (0, 0);
     for (i, item) in items.iter().enumerate() {
@@ -73,7 +72,7 @@ pub fn volumes(items: &[PackItem]) -> Vec<&[PackItem]> {
 
 /// The file names of `volumes` volumes of a pack: the SPEC's
 /// `pack-<channel>.pdf` when one volume is enough.
-pub fn volume_names(stem: &str, volumes: usize) -> Vec<String> {
+pub(crate) fn volume_names(stem: &str, volumes: usize) -> Vec<String> {
     if volumes <= 1 {
         vec![format!("{stem}.pdf")]
     } else {
@@ -83,21 +82,21 @@ pub fn volume_names(stem: &str, volumes: usize) -> Vec<String> {
 
 /// One letter of a pack and what follows it.
 #[derive(Debug, Clone)]
-pub struct PackItem {
-    pub id: String,
-    pub postal_code: String,
-    pub letter: PackDoc,
+pub(crate) struct PackItem {
+    pub(crate) id: String,
+    pub(crate) postal_code: String,
+    pub(crate) letter: PackDoc,
     /// Copies of the invoices, printed after the letter.
-    pub copies: Vec<PackDoc>,
+    pub(crate) copies: Vec<PackDoc>,
     /// For the deposit list.
-    pub recipient: String,
-    pub address: String,
-    pub reference: String,
+    pub(crate) recipient: String,
+    pub(crate) address: String,
+    pub(crate) reference: String,
 }
 
 impl PackItem {
     /// Pages the letter and its copies take, without a blank verso.
-    pub fn pages(&self) -> usize {
+    pub(crate) fn pages(&self) -> usize {
         self.letter.pages + self.copies.iter().map(|c| c.pages).sum::<usize>()
     }
 }
@@ -105,16 +104,19 @@ impl PackItem {
 /// Where a letter landed in a pack (1-based, inclusive).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Placement {
+    /// The case id.
     pub id: String,
+    /// First page of the letter, 1-based.
     pub first_page: usize,
     /// Last page including copies and the blank verso, if any.
     pub last_page: usize,
+    /// Whether a blank page follows, so the next letter starts on a recto.
     pub blank_verso: bool,
 }
 
 /// An invoice copy that is not a PDF relance can put in a pack.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PdfError {
+pub(crate) enum PdfError {
     /// lopdf could not read it.
     #[error("not a readable PDF ({0})")]
     Unreadable(String),
@@ -124,7 +126,7 @@ pub enum PdfError {
 }
 
 /// Counts the pages of a PDF (for invoice copies supplied by the user).
-pub fn page_count(bytes: &[u8]) -> Result<usize, PdfError> {
+pub(crate) fn page_count(bytes: &[u8]) -> Result<usize, PdfError> {
     let doc = lopdf::Document::load_mem(bytes).map_err(|e| PdfError::Unreadable(e.to_string()))?;
     match doc.get_pages().len() {
         0 => Err(PdfError::NoPages),
@@ -133,7 +135,7 @@ pub fn page_count(bytes: &[u8]) -> Result<usize, PdfError> {
 }
 
 /// Orders a pack: by postal code, then id (SPEC §6).
-pub fn sort_items(items: &mut [PackItem]) {
+pub(crate) fn sort_items(items: &mut [PackItem]) {
     items.sort_by(|a, b| a.postal_code.cmp(&b.postal_code).then_with(|| a.id.cmp(&b.id)));
 }
 
@@ -141,7 +143,7 @@ pub fn sort_items(items: &mut [PackItem]) {
 /// it) and where each letter starts. Each letter starts on an odd page: a
 /// blank page is added after any letter (with its copies) that ends on an
 /// odd page.
-pub fn pack_markup(items: &[PackItem]) -> (String, Vec<(String, Origin)>, Vec<Placement>) {
+pub(crate) fn pack_markup(items: &[PackItem]) -> (String, Vec<(String, Origin)>, Vec<Placement>) {
     let mut markup = String::from("#set document(title: \"Pli de relances\")\n#set page(paper: \"a4\", margin: 0pt)\n");
     let mut data = Vec::new();
     let mut placements = Vec::new();
@@ -181,7 +183,7 @@ pub fn pack_markup(items: &[PackItem]) -> (String, Vec<(String, Origin)>, Vec<Pl
 
 /// The liste de dépôt of registered letters, as Typst markup: one row per
 /// letter, with an empty column for the number La Poste assigns.
-pub fn deposit_markup(items: &[PackItem], sender: &str, sender_address: &str, date: &str) -> String {
+pub(crate) fn deposit_markup(items: &[PackItem], sender: &str, sender_address: &str, date: &str) -> String {
     let mut m = String::new();
     m.push_str("#set document(title: \"Liste de dépôt des lettres recommandées\")\n");
     m.push_str("#set page(paper: \"a4\", flipped: true, margin: 14mm, footer: context align(right, text(size: 8pt)[Page #counter(page).display() / #counter(page).final().first()]))\n");
@@ -212,7 +214,7 @@ pub fn deposit_markup(items: &[PackItem], sender: &str, sender_address: &str, da
 }
 
 /// The deposit list as CSV (same rows).
-pub fn deposit_csv(items: &[PackItem]) -> Vec<u8> {
+pub(crate) fn deposit_csv(items: &[PackItem]) -> Vec<u8> {
     #[derive(Serialize)]
     struct Row<'a> {
         number: usize,
@@ -244,7 +246,7 @@ mod tests {
     use super::*;
 
     fn item(id: &str, cp: &str, pages: usize, copies: &[usize]) -> PackItem {
-        let doc = |name: &str, pages: usize| PackDoc { name: name.into(), pages, origin: Origin::Input(name.into()) };
+        let doc = |name: &str, pages: usize| PackDoc { pages, origin: Origin::Input(name.into()) };
         PackItem {
             id: id.into(),
             postal_code: cp.into(),
