@@ -40,6 +40,14 @@ pub enum RunError {
         /// What the template did.
         error: LetterError,
     },
+    /// A bug of relance, caught while building this case.
+    #[error("{}: erreur interne de relance ({message}) ; ce dossier n'a pas été traité, les autres l'ont été ; signalez-la avec ce fichier", file.display())]
+    Internal {
+        /// The case file.
+        file: PathBuf,
+        /// The panic's message.
+        message: String,
+    },
     /// A file that could not be read or written.
     #[error("{}: {action} {}: {source}", file.display(), path.display())]
     Io {
@@ -59,7 +67,7 @@ impl RunError {
     pub fn file(&self) -> &Path {
         match self {
             RunError::Input(e) => &e.file,
-            RunError::Template { file, .. } | RunError::Io { file, .. } => file,
+            RunError::Template { file, .. } | RunError::Io { file, .. } | RunError::Internal { file, .. } => file,
         }
     }
 
@@ -69,6 +77,7 @@ impl RunError {
         match self {
             RunError::Input(e) => e.to_string(),
             RunError::Template { error, .. } => error.to_string(),
+            RunError::Internal { message, .. } => format!("erreur interne de relance ({message})"),
             RunError::Io { action, path, source, .. } => format!("{action} {}: {source}", path.display()),
         }
     }

@@ -46,8 +46,9 @@ impl Decision {
     }
 }
 
+/// `d` plus `n` days, checked (dates and delays are bounded where read).
 fn add_days(d: NaiveDate, n: u32) -> NaiveDate {
-    d.checked_add_days(Days::new(u64::from(n))).expect("date in range")
+    d.checked_add_days(Days::new(u64::from(n))).unwrap_or(NaiveDate::MAX)
 }
 
 /// The last letter sent on or before `date` (by date, then by level).
@@ -76,7 +77,9 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
         Some(l) => l,
         None => match last {
             None => {
-                let oldest_due = owed.invoices.iter().map(|i| i.due).min().expect("principal > 0 implies an invoice");
+                let Some(oldest_due) = owed.invoices.iter().map(|i| i.due).min() else {
+                    return skip("rien à réclamer : aucune facture échue impayée".into());
+                };
                 let when = add_days(oldest_due, config.policy.amicale.after_due);
                 if date < when {
                     return skip(format!("pas encore : relance amicale à partir du {}", format_date(when)));

@@ -29,11 +29,13 @@ pub mod pack;
 pub mod plan;
 pub mod render;
 pub mod run;
+pub mod safe_read;
 mod session;
 pub mod settings;
 pub mod starter;
 pub mod table;
 pub mod templates;
+pub mod text;
 pub mod typeset;
 
 pub use plan::{Planned, load_cases, plan_case};

@@ -50,7 +50,10 @@ pub fn case_paths(cases: &Path, config_path: &Path) -> Vec<Result<PathBuf, Input
     } else if cases.is_dir() {
         case::case_files(cases, Some(config_path))
     } else {
-        vec![Err(InputError::new(cases, "no such file or folder; expected a folder of case files"))]
+        vec![Err(InputError::new(
+            cases,
+            "ce fichier ou ce dossier n'existe pas ; attendu : un dossier de dossiers (fichiers .yaml) ou un fichier de dossier",
+        ))]
     }
 }
 

@@ -35,6 +35,10 @@ pub struct BuildReport {
     pub interrupted: bool,
 }
 
+/// Largest invoice copy attached to a letter (a scanned invoice is a few
+/// hundred kilobytes; an e-mail over 10 MB is refused by most servers).
+const MAX_COPY_BYTES: u64 = 10 * 1024 * 1024;
+
 /// Reads the invoice copies of a case (`file:` paths, relative to the case
 /// file, which must stay inside its folder).
 fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBuf)>, InputError> {
@@ -49,15 +53,16 @@ fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBu
                 case_path,
                 field,
                 format!(
-                    "\"{file}\" must be a path relative to the case file, inside its folder (no \"..\"), e.g. invoices/F-2026-0042.pdf"
+                    "{} doit être un chemin relatif au fichier du dossier, dans son répertoire (sans « .. »), p. ex. invoices/F-2026-0042.pdf",
+                    crate::text::quote(file)
                 ),
             ));
         }
         let path = base.join(rel);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| InputError::field(case_path, &field, format!("cannot read {}: {e}", path.display())))?;
+        let bytes = crate::safe_read::read(&path, MAX_COPY_BYTES, Some(base))
+            .map_err(|e| InputError::field(case_path, &field, format!("{} : {e}", path.display())))?;
         let pages = pack::print::page_count(&bytes)
-            .map_err(|e| InputError::field(case_path, &field, format!("{}: {e}", path.display())))?;
+            .map_err(|e| InputError::field(case_path, &field, format!("{} : {e}", path.display())))?;
         let name =
             rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("facture-{i}.pdf"));
         docs.push((Document { name, bytes, pages }, path));
@@ -370,6 +375,15 @@ fn write_packs(
     (packs, failures)
 }
 
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panique sans message".to_string())
+}
+
 /// What errors of one file are sorted by: the message without its place.
 fn sort_message(e: &RunError) -> String {
     match e {
@@ -546,12 +560,29 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
             let failed = |e: &InputError| (ManifestRow::for_error(e, None), None, Some(RunError::Input(e.clone())));
             match &slots[i] {
                 Slot::Bad(e) => failed(e),
-                Slot::Case(path) => match crate::case::load_case(path) {
-                    Ok(case) => {
-                        build_case(session, world, LoadedCase { path: path.to_path_buf(), case }, settings, sink)
-                    }
-                    Err(e) => failed(&e),
-                },
+                Slot::Case(path) => {
+                    // Defence in depth: a panic while building one case (a
+                    // bug, whatever the input) is that case's error; the
+                    // others are built, with a fresh Typst world.
+                    let built =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match crate::case::load_case(path) {
+                            Ok(case) => build_case(
+                                session,
+                                world,
+                                LoadedCase { path: path.to_path_buf(), case },
+                                settings,
+                                sink,
+                            ),
+                            Err(e) => failed(&e),
+                        }));
+                    built.unwrap_or_else(|payload| {
+                        *world = session.world();
+                        let error = RunError::Internal { file: path.to_path_buf(), message: panic_message(&*payload) };
+                        let mut row = ManifestRow::for_error(&InputError::new(path, ""), None);
+                        row.error = error.to_string();
+                        (row, None, Some(error))
+                    })
+                }
             }
         },
         |i, result| {

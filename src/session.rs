@@ -21,18 +21,24 @@ pub enum SetupError {
     #[error("{0}")]
     Templates(#[from] TemplateSetError),
     /// No config where one was expected.
-    #[error("{}: no creditor config; expected relance.yaml in the cases folder, or pass --config FILE", path.display())]
+    #[error("{}: pas de configuration du créancier ; attendu : relance.yaml dans le dossier des dossiers, ou --config FICHIER", path.display())]
     NoConfig {
         /// Where it was looked for.
         path: PathBuf,
     },
     /// The `--rates` file cannot be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: {source}", path.display())]
     RatesUnreadable {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        source: crate::safe_read::ReadError,
+    },
+    /// The `--rates` file is not UTF-8 text.
+    #[error("{}: ce n'est pas du texte UTF-8 ; enregistrez la table des taux en UTF-8 (CSV)", path.display())]
+    RatesNotUtf8 {
+        /// The file.
+        path: PathBuf,
     },
     /// The `--rates` file is not a rate table.
     #[error("{}: {source}", path.display())]
@@ -43,6 +49,9 @@ pub enum SetupError {
         source: RatesError,
     },
 }
+
+/// Largest rate table read (the built-in one is 2 KB).
+const MAX_RATES_BYTES: u64 = 1024 * 1024;
 
 /// What is loaded once per run and shared by every letter.
 pub struct Session {
@@ -90,9 +99,12 @@ impl Session {
         let rates = match rates {
             None => RateTable::builtin(),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
+                let bytes = crate::safe_read::read(path, MAX_RATES_BYTES, None)
                     .map_err(|source| SetupError::RatesUnreadable { path: path.to_path_buf(), source })?;
-                RateTable::parse(&text).map_err(|source| SetupError::Rates { path: path.to_path_buf(), source })?
+                let text =
+                    String::from_utf8(bytes).map_err(|_| SetupError::RatesNotUtf8 { path: path.to_path_buf() })?;
+                RateTable::parse(&text, &path.display().to_string())
+                    .map_err(|source| SetupError::Rates { path: path.to_path_buf(), source })?
             }
         };
         Ok(Session { config, config_path: config_path.to_path_buf(), templates, renderer, fonts, rates })

@@ -266,7 +266,8 @@ impl LetterWorld {
     fn compile_inner(&self, ident: &str, date: NaiveDate, archival: bool) -> Result<(Vec<u8>, usize), TypesetError> {
         let warned = typst::compile::<PagedDocument>(self);
         let document = warned.output.map_err(|errs| self.diagnostics(&errs))?;
-        let datetime = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8).expect("valid date");
+        let datetime = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8)
+            .ok_or_else(|| TypesetError::plain(format!("date {date} cannot be a PDF date")))?;
         let standards = if archival {
             PdfStandards::new(&[PdfStandard::A_3b]).map_err(|e| TypesetError::plain(e.message().to_string()))?
         } else {

@@ -282,7 +282,7 @@ fn a_bad_case_is_reported_with_file_line_and_field_while_others_build() {
     assert_eq!(out.status.code(), Some(1), "some cases failed → exit 1");
     let err = stderr(&out);
     assert!(
-        err.contains("zz-bad.yaml:12:13: invoices[0].amount: \"12.345\" has more than 2 decimals; expected a positive amount in euros with at most 2 decimals and a dot, e.g. 1234.56"),
+        err.contains("zz-bad.yaml:12:13: invoices[0].amount: « 12.345 » a plus de 2 décimales ; attendu : un montant positif en euros, avec un point et au plus 2 décimales, p. ex. 1234.56"),
         "{err}"
     );
     assert_eq!(std::fs::read_dir(out_dir.join("letters")).unwrap().count(), 6, "the good cases are still built");
@@ -331,7 +331,7 @@ fn a_bad_config_stops_the_run_with_exit_2() {
     let out = build(dir.path(), &dir.path().join("out"), &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("relance.yaml:11:9: creditor.iban:") && err.contains("not a valid IBAN"), "{err}");
+    assert!(err.contains("relance.yaml:11:9: creditor.iban:") && err.contains("n'est pas un IBAN valide"), "{err}");
     assert!(!dir.path().join("out").exists(), "nothing written on a config error");
 }
 

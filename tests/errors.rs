@@ -30,7 +30,7 @@ fn unknown_key_points_at_the_key() {
         &format!(
             "id: A-1\n{b2b}invoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    ammount: 12.00\n"
         ),
-        "bad.yaml:12:14: invoices[0].ammount: unknown field `ammount`, expected one of number, date, due, amount, file",
+        "bad.yaml:12:14: invoices[0].ammount: clé inconnue « ammount » ; clés possibles : number, date, due, amount ou file",
     );
 }
 
@@ -39,7 +39,7 @@ fn amount_with_three_decimals() {
     let b2b = debtor("professionnel");
     expect(
         &format!("id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 2026-01-01, due: 2026-01-31, amount: 10.001}}\n"),
-        "bad.yaml:9:62: invoices[0].amount: \"10.001\" has more than 2 decimals; expected a positive amount in euros with at most 2 decimals and a dot, e.g. 1234.56",
+        "bad.yaml:9:62: invoices[0].amount: « 10.001 » a plus de 2 décimales ; attendu : un montant positif en euros, avec un point et au plus 2 décimales, p. ex. 1234.56",
     );
 }
 
@@ -48,7 +48,7 @@ fn date_in_french_order() {
     let b2b = debtor("professionnel");
     expect(
         &format!("id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 31/03/2026, due: 2026-04-30, amount: 10}}\n"),
-        "bad.yaml:9:25: invoices[0].date: \"31/03/2026\" is not a date; expected YYYY-MM-DD, e.g. 2026-03-31",
+        "bad.yaml:9:25: invoices[0].date: « 31/03/2026 » n'est pas une date ; attendu : AAAA-MM-JJ, p. ex. 2026-03-31",
     );
 }
 
@@ -57,7 +57,7 @@ fn date_that_does_not_exist() {
     let b2b = debtor("professionnel");
     expect(
         &format!("id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 2026-02-01, due: 2026-02-30, amount: 10}}\n"),
-        "bad.yaml:9:42: invoices[0].due: \"2026-02-30\" is not a day of the calendar; expected YYYY-MM-DD, e.g. 2026-03-31",
+        "bad.yaml:9:42: invoices[0].due: « 2026-02-30 » n'est pas un jour du calendrier ; attendu : AAAA-MM-JJ, p. ex. 2026-03-31",
     );
 }
 
@@ -66,7 +66,7 @@ fn due_before_invoice_date() {
     let b2b = debtor("professionnel");
     expect(
         &format!("id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-02-28, amount: 1}}\n"),
-        "bad.yaml:9:42: invoices[0].due: due date 2026-02-28 is before the invoice date 2026-03-01; expected a due date on or after the invoice date",
+        "bad.yaml:9:42: invoices[0].due: échéance 2026-02-28 antérieure à la date de la facture 2026-03-01 ; attendu : une échéance à la date de la facture ou après",
     );
 }
 
@@ -77,7 +77,7 @@ fn payment_naming_an_unknown_invoice() {
         &format!(
             "id: A-1\n{b2b}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\npayments:\n  - {{date: 2026-04-01, amount: 1, invoice: F-9}}\n"
         ),
-        "bad.yaml:11:44: payments[0].invoice: payment names invoice \"F-9\", which is not in this case; expected one of F-1 or no invoice (then it goes to the oldest due)",
+        "bad.yaml:11:44: payments[0].invoice: le paiement désigne la facture « F-9 », absente de ce dossier ; attendu : F-1 ou aucune facture (il va alors à la plus ancienne échue)",
     );
 }
 
@@ -86,7 +86,7 @@ fn id_with_a_slash() {
     let b2b = debtor("professionnel");
     expect(
         &format!("id: ../A\n{b2b}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
-        "bad.yaml:1:5: id: \"../A\" is not a valid id; expected 1 to 64 characters among A-Z a-z 0-9 . _ - (it names the output files), e.g. DUPONT-001",
+        "bad.yaml:1:5: id: « ../A » n'est pas un identifiant valide ; attendu : 1 à 64 caractères parmi A-Z a-z 0-9 . _ - (il nomme les fichiers produits), p. ex. DUPONT-001",
     );
 }
 
@@ -96,7 +96,7 @@ fn bad_siren() {
     let case = b2b.replace("  name: Bad SARL\n", "  name: Bad SARL\n  siren: \"123456789\"\n");
     expect(
         &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
-        "bad.yaml:5:10: debtor.siren: \"123456789\" has a wrong check digit (Luhn); expected 9 digits with a valid Luhn check digit, e.g. 732829320",
+        "bad.yaml:5:10: debtor.siren: « 123456789 » a une clé de contrôle fausse (Luhn) ; attendu : 9 chiffres dont le dernier est une clé de Luhn juste, p. ex. 732829320",
     );
 }
 
@@ -106,13 +106,13 @@ fn address_line_too_long_for_the_window() {
     let case = b2b.replace("[\"1 rue X\"]", "[\"Zone industrielle des Grandes Terres Nord, bâtiment 4\"]");
     expect(
         &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
-        "bad.yaml:5:13: debtor.address[0]: \"Zone industrielle des Grandes Terres Nord, bâtiment 4\" is 53 characters; at most 38 characters per line for the envelope window (NF Z10-011)",
+        "bad.yaml:5:13: debtor.address[0]: « Zone industrielle des Grandes Terres Nord, bâtiment 4 » fait 53 caractères ; au plus 38 caractères par ligne dans la fenêtre de l'enveloppe (NF Z10-011)",
     );
 }
 
 #[test]
 fn empty_file() {
-    expect("", "bad.yaml:1:1: unexpected end of file (the file is empty or cut short)");
+    expect("", "bad.yaml:1:1: fin de fichier inattendue (le fichier est vide ou coupé)");
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn address_as_a_string_instead_of_a_list() {
     let case = b2b.replace("[\"1 rue X\"]", "\"1 rue X\"");
     expect(
         &format!("id: A-1\n{case}invoices:\n  - {{number: F-1, date: 2026-03-01, due: 2026-03-31, amount: 1}}\n"),
-        "bad.yaml:5:12: debtor.address: expected a list: lines starting with \"- \", or [a, b]",
+        "bad.yaml:5:12: debtor.address: attendu : une liste (des lignes commençant par « - », ou [a, b])",
     );
 }
 
@@ -134,6 +134,6 @@ fn duplicate_ids_fail_both_files() {
     let out = relance().arg("plan").arg(dir.path()).args(["--date", RUN_DATE]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("a.yaml:3:5: id: id \"DUPONT-001\" is also used by"), "{err}");
-    assert!(err.contains("b.yaml:3:5: id: id \"DUPONT-001\" is also used by"), "{err}");
+    assert!(err.contains("a.yaml:3:5: id: l'identifiant « DUPONT-001 » est aussi celui de"), "{err}");
+    assert!(err.contains("b.yaml:3:5: id: l'identifiant « DUPONT-001 » est aussi celui de"), "{err}");
 }

@@ -33,7 +33,7 @@ fn explain_prints_a_decompte_checkable_by_hand() {
             "Total réclamé : 1 630,57 €",
             "soit mille six cent trente euros et cinquante-sept centimes",
             "Lettre due : seconde relance (formelle), par courrier",
-            "legal floor not checked for 2026-S2",
+            "minimum légal non vérifié du 2d semestre 2026",
         ],
     );
 }
@@ -107,5 +107,5 @@ fn an_updated_rate_table_can_be_passed_without_rebuilding() {
     std::fs::write(&rates, "semester,ecb_mro\n2026-S9,x\n").unwrap();
     let out = explain(&[fixtures().join("dupont.yaml").to_str().unwrap(), "--rates", rates.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("rates.csv: row 2"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rates.csv: ligne 2 :"), "{}", stderr(&out));
 }

@@ -211,7 +211,7 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(130), "{err}");
-    assert!(err.contains("run the same command again"), "{err}");
+    assert!(err.contains("relancez la même commande"), "{err}");
     assert!(temporaries(&out).is_empty());
     assert_pdfs_complete(&out);
     let manifest: serde_json::Value =
@@ -233,4 +233,45 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["interrupted"], false);
     assert_eq!(manifest["rows"].as_array().unwrap().len(), n);
+}
+
+/// A sink whose write of one letter panics: a bug in the middle of a case,
+/// which no input can provoke any more.
+struct PanicsOn {
+    root: PathBuf,
+    letter: &'static str,
+    written: Mutex<Vec<PathBuf>>,
+}
+
+impl Sink for PanicsOn {
+    fn write(&self, rel: &Path, _bytes: &[u8]) -> std::io::Result<()> {
+        if rel.ends_with(self.letter) {
+            panic!("injected fault writing {}", rel.display());
+        }
+        self.written.lock().unwrap().push(rel.to_path_buf());
+        Ok(())
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+#[test]
+fn a_panic_in_one_case_is_that_case_s_error_and_the_others_are_built() {
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let sink = PanicsOn { root: PathBuf::from("out"), letter: "DUPONT-001-formelle.pdf", written: Mutex::new(vec![]) };
+    let mut settings = relance::Settings::new(date);
+    settings.jobs = 2;
+    let report = relance::run::build_to(&session(), &fixtures(), &sink, &settings).unwrap();
+    assert_eq!(report.failed, 1, "{:?}", report.errors);
+    let error = report.errors.iter().map(ToString::to_string).find(|e| e.contains("dupont.yaml")).unwrap();
+    assert!(
+        error.contains("erreur interne de relance (injected fault writing letters/DUPONT-001-formelle.pdf)"),
+        "{error}"
+    );
+    assert_eq!(report.letters, 5, "the other letters are built");
+    let written = sink.written.into_inner().unwrap();
+    assert!(written.iter().any(|p| p.ends_with("MOREAU-003-avertissement.pdf")), "{written:?}");
+    assert!(written.iter().any(|p| p.ends_with("manifest.csv")), "the manifest is written");
 }

@@ -116,7 +116,11 @@ fn cgv_rate_below_the_floor_is_raised_to_three_times_the_legal_rate() {
     let s = owed(&c, &terms(Some("10.00"), RateSplit::Semester), "2024-03-31");
     assert_eq!(lines(&s), [line("2024-02-01", "2024-03-31", 60, "1000.00", "15.21", "25.00")]);
     assert_eq!(s.rates[0].basis, RateBasis::LegalFloor);
-    assert!(s.warnings.iter().any(|w| w.contains("below the legal floor") && w.contains("15.21")), "{:?}", s.warnings);
+    assert!(
+        s.warnings.iter().any(|w| w.contains("inférieur au minimum légal") && w.contains("15,21")),
+        "{:?}",
+        s.warnings
+    );
 }
 
 #[test]
@@ -212,7 +216,7 @@ fn overpayment_leaves_nothing_to_claim_and_is_reported() {
     assert!(s.invoices.is_empty());
     assert_eq!(s.total, d("0"));
     assert_eq!(s.unallocated, d("50.00"));
-    assert!(s.warnings.iter().any(|w| w.contains("50.00 €")), "{:?}", s.warnings);
+    assert!(s.warnings.iter().any(|w| w.contains("50,00\u{a0}€")), "{:?}", s.warnings);
 }
 
 #[test]
@@ -282,7 +286,7 @@ fn cgv_rate_without_the_floor_figure_is_kept_and_said() {
     let c = case("professionnel", "invoices:\n  - {number: A, date: 2026-05-01, due: 2026-05-31, amount: 100.00}\n");
     let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2026-07-10");
     assert_eq!(s.penalties, d("1.32"));
-    assert!(s.warnings.iter().any(|w| w.contains("legal floor not checked for 2026-S2")), "{:?}", s.warnings);
+    assert!(s.warnings.iter().any(|w| w.contains("minimum légal non vérifié du 2d semestre 2026")), "{:?}", s.warnings);
 }
 
 #[test]
@@ -291,7 +295,7 @@ fn prescription_is_warned_before_and_after() {
     let c = case("particulier", "invoices:\n  - {number: A, date: 2023-12-10, due: 2024-01-10, amount: 100.00}\n");
     let s = owed(&c, &terms(None, RateSplit::Semester), "2026-01-20");
     assert!(
-        s.warnings.iter().any(|w| w.contains("time-barred since 2026-01-10") && w.contains("L218-2")),
+        s.warnings.iter().any(|w| w.contains("prescrite depuis le 10 janvier 2026") && w.contains("L218-2")),
         "{:?}",
         s.warnings
     );
@@ -299,7 +303,7 @@ fn prescription_is_warned_before_and_after() {
     let c = case("professionnel", "invoices:\n  - {number: A, date: 2021-02-01, due: 2021-03-01, amount: 100.00}\n");
     let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-12-15");
     assert!(
-        s.warnings.iter().any(|w| w.contains("2026-03-01") && w.contains("in 76 days") && w.contains("L110-4")),
+        s.warnings.iter().any(|w| w.contains("1er mars 2026") && w.contains("dans 76 jours") && w.contains("L110-4")),
         "{:?}",
         s.warnings
     );

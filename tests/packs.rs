@@ -251,7 +251,12 @@ fn a_missing_invoice_copy_fails_that_case_only() {
     let o = build(dir.path(), &out_dir, &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("dupont.yaml: invoices[0].file: cannot read") && err.contains("F-2026-0042.pdf"), "{err}");
+    assert!(
+        err.contains("dupont.yaml: invoices[0].file: ")
+            && err.contains(": fichier introuvable")
+            && err.contains("F-2026-0042.pdf"),
+        "{err}"
+    );
     assert!(!out_dir.join("letters/DUPONT-001-formelle.pdf").exists());
     assert_eq!(std::fs::read_dir(out_dir.join("letters")).unwrap().count(), 5);
 }
@@ -268,7 +273,7 @@ fn an_invoice_copy_outside_the_case_folder_is_refused() {
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains(
-            "invoices[0].file: \"../../etc/passwd\" must be a path relative to the case file, inside its folder"
+            "invoices[0].file: « ../../etc/passwd » doit être un chemin relatif au fichier du dossier, dans son répertoire"
         ),
         "{}",
         stderr(&o)

@@ -7,6 +7,7 @@ mod build;
 mod check;
 mod errors;
 mod explain;
+mod extremes;
 mod faults;
 mod injection;
 mod law;

@@ -7,6 +7,7 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::scalar::{Text, ValueError};
+use crate::text::quote;
 
 /// An IBAN checked by ISO 13616 (country format and mod-97 check digits).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,15 +21,15 @@ impl Iban {
             use iban::{ParseBaseIbanError, ParseIbanError};
             let why = match e {
                 ParseIbanError::InvalidBaseIban { source: ParseBaseIbanError::InvalidChecksum } => {
-                    "wrong check digits (mod 97)".to_string()
+                    "clé de contrôle fausse (mod 97)".to_string()
                 }
-                ParseIbanError::InvalidBaseIban { source } => source.to_string(),
-                ParseIbanError::InvalidBban(_) => "the account part does not fit the country's format".to_string(),
-                ParseIbanError::UnknownCountry(_) => "unknown country code".to_string(),
+                ParseIbanError::InvalidBaseIban { .. } => "longueur ou caractères invalides".to_string(),
+                ParseIbanError::InvalidBban(_) => "la partie compte ne suit pas le format du pays".to_string(),
+                ParseIbanError::UnknownCountry(_) => "code pays inconnu".to_string(),
             };
             ValueError::new(
-                format!("\"{text}\" is not a valid IBAN ({why})"),
-                "an IBAN with correct check digits, e.g. FR76 3000 6000 0112 3456 7890 189",
+                format!("{} n'est pas un IBAN valide ({why})", quote(text)),
+                "un IBAN dont la clé est juste, p. ex. FR76 3000 6000 0112 3456 7890 189",
             )
         })
     }
@@ -70,8 +71,8 @@ impl Bic {
             Ok(Bic(t))
         } else {
             Err(ValueError::new(
-                format!("\"{text}\" is not a valid BIC"),
-                "8 or 11 characters: 4 letters (bank), 2 letters (country), 2 letters or digits (location), optional 3 (branch), e.g. AGRIFRPP",
+                format!("{} n'est pas un BIC valide", quote(text)),
+                "8 ou 11 caractères : 4 lettres (banque), 2 lettres (pays), 2 lettres ou chiffres (localisation), 3 facultatifs (agence), p. ex. AGRIFRPP",
             ))
         }
     }
@@ -94,14 +95,14 @@ impl Siren {
     /// Reads a SIREN (9 digits, spaces allowed) and checks its Luhn digit.
     pub fn parse(text: &str) -> Result<Siren, ValueError> {
         let t: String = text.split_whitespace().collect();
-        let valid = "9 digits with a valid Luhn check digit, e.g. 732829320";
+        let valid = "9 chiffres dont le dernier est une clé de Luhn juste, p. ex. 732829320";
         if t.len() != 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ValueError::new(format!("\"{text}\" is not a SIREN"), valid));
+            return Err(ValueError::new(format!("{} n'est pas un SIREN", quote(text)), valid));
         }
         if t == "356000000" || luhn_ok(&t) {
             Ok(Siren(t))
         } else {
-            Err(ValueError::new(format!("\"{text}\" has a wrong check digit (Luhn)"), valid))
+            Err(ValueError::new(format!("{} a une clé de contrôle fausse (Luhn)", quote(text)), valid))
         }
     }
 
@@ -152,7 +153,7 @@ mod tests {
         assert_eq!(iban.grouped(), "FR76 3000 6000 0112 3456 7890 189");
         assert!(Iban::parse("FR7630006000011234567890189").is_ok());
         let err = Iban::parse("FR76 3000 6000 0112 3456 7890 188").unwrap_err().to_string();
-        assert!(err.contains("not a valid IBAN"), "{err}");
+        assert!(err.contains("pas un IBAN valide"), "{err}");
     }
 
     #[test]
@@ -169,8 +170,8 @@ mod tests {
         assert!(Siren::parse("123456789").is_err());
         assert!(Siren::parse("552100554").is_ok());
         assert!(Siren::parse("356000000").is_ok());
-        assert!(Siren::parse("73282932").unwrap_err().to_string().contains("not a SIREN"));
-        assert!(Siren::parse("732829321").unwrap_err().to_string().contains("check digit"));
+        assert!(Siren::parse("73282932").unwrap_err().to_string().contains("pas un SIREN"));
+        assert!(Siren::parse("732829321").unwrap_err().to_string().contains("clé de contrôle"));
         assert_eq!(Siren::parse("732829320").unwrap().grouped(), "732 829 320");
     }
 }

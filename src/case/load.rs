@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_saphyr::{Budget, Options, Spanned};
 
 use super::{Case, Config};
+use crate::text::quote;
 
 /// The largest case or config file read; a real case is a few kilobytes.
 pub(super) const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -126,49 +127,121 @@ fn yaml_options() -> Options {
 fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     use serde_saphyr::budget::BudgetBreach as B;
     let what = match breach {
-        B::Depth { depth } => format!("nested {depth} levels deep; a case file needs fewer than 32"),
+        B::Depth { depth } => format!("imbriqué sur {depth} niveaux ; un dossier en a besoin de moins de 32"),
         B::Aliases { aliases } => {
-            format!("{aliases} aliases (*name); a case file needs none, and more than 200 look like an alias bomb")
+            format!(
+                "fait de {aliases} alias (*nom) ; un dossier n'en a besoin d'aucun, et plus de 200 ressemblent à une « bombe d'alias »"
+            )
         }
-        B::Anchors { anchors } => format!("{anchors} anchors (&name); a case file needs none"),
-        B::AliasAnchorRatio { aliases, anchors } => format!("{aliases} aliases for {anchors} anchors: an alias bomb"),
-        B::Events { events } => format!("{events} YAML items; far more than a case file holds"),
-        B::Documents { documents } => format!("{documents} YAML documents; a case file holds one"),
-        other => format!("{other:?}"),
+        B::Anchors { anchors } => format!("fait de {anchors} ancres (&nom) ; un dossier n'en a besoin d'aucune"),
+        B::AliasAnchorRatio { aliases, anchors } => {
+            format!("fait de {aliases} alias pour {anchors} ancres : une « bombe d'alias »")
+        }
+        B::Events { events } => format!("fait de {events} éléments YAML, bien plus qu'un dossier n'en contient"),
+        B::Documents { documents } => format!("fait de {documents} documents YAML ; un fichier n'en contient qu'un"),
+        B::Nodes { nodes } => format!("fait de {nodes} valeurs, bien plus qu'un dossier n'en contient"),
+        B::ScalarBytes { total_scalar_bytes } => {
+            format!("fait de {total_scalar_bytes} octets de texte, bien plus qu'un dossier n'en contient")
+        }
+        _ => "au-delà des limites d'un dossier (taille, profondeur ou alias)".to_string(),
     };
-    format!("refused: the YAML is {what}")
+    format!("refusé : le YAML est {what}")
+}
+
+/// serde's and serde-saphyr's English messages, said in French for the
+/// clerk: the key or value at fault and what is valid, never the names of
+/// Rust types.
+fn serde_message_fr(msg: &str) -> String {
+    /// "`a`, `b` or `c`" / "one of a, b, c" → "a, b ou c".
+    fn list(expected: &str) -> String {
+        let e = expected.trim().trim_start_matches("one of ").replace('`', "");
+        match e.rsplit_once(", ") {
+            Some((head, last)) if !e.contains(" or ") => format!("{head} ou {last}"),
+            _ => e.replace(" or ", " ou "),
+        }
+    }
+    let backticked = |m: &str| m.split('`').nth(1).unwrap_or("").to_string();
+    if let Some(rest) = msg.strip_prefix("unknown field ") {
+        let (field, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        let field = field.trim_matches('`');
+        return if expected.is_empty() || expected.contains("no fields") {
+            format!("clé inconnue {} ; aucune clé n'est attendue ici", quote(field))
+        } else {
+            format!("clé inconnue {} ; clés possibles : {}", quote(field), list(expected))
+        };
+    }
+    if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        let (value, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        return format!("valeur inconnue {} ; attendu : {}", quote(value.trim_matches('`')), list(expected));
+    }
+    if msg.starts_with("missing field") {
+        return format!("le champ obligatoire « {} » manque ici", backticked(msg));
+    }
+    if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
+        return format!("la clé {} figure deux fois ; chaque clé ne peut figurer qu'une fois", quote(key));
+    }
+    if msg.contains("tabs disallowed") {
+        return "tabulation dans l'indentation ; indentez avec des espaces".to_string();
+    }
+    if msg.contains("cannot deserialize null") {
+        return "valeur vide (null ou ~) ; attendu : une valeur".to_string();
+    }
+    if msg.contains("scalar tagged") || msg.contains("tagged enum") {
+        return "valeur étiquetée (!!tag) ; attendu : une valeur simple, sans étiquette".to_string();
+    }
+    if msg.contains("invalid boolean") {
+        return "attendu : true ou false".to_string();
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: ").or_else(|| msg.strip_prefix("invalid value: ")) {
+        let found = rest.split(", expected").next().unwrap_or(rest);
+        return format!("valeur invalide ({found}) ; attendu : {}", expected_fr(rest));
+    }
+    if msg.starts_with("invalid ") {
+        return "valeur invalide ; attendu : une valeur simple du type de ce champ".to_string();
+    }
+    if msg.contains("merge value") {
+        return "fusion YAML (<<) invalide ; un dossier n'en a pas besoin".to_string();
+    }
+    msg.to_string()
+}
+
+/// What serde says it expected, in French.
+fn expected_fr(rest: &str) -> String {
+    let expected = rest.split(", expected ").nth(1).unwrap_or("");
+    match expected {
+        e if e.contains("sequence") => "une liste".to_string(),
+        e if e.contains("map") || e.contains("struct") => "une table de clés et de valeurs".to_string(),
+        e if e.contains("string") || e.contains("text") => "un texte".to_string(),
+        e if e.contains("u32") || e.contains("integer") => "un nombre entier".to_string(),
+        e if e.contains("bool") => "true ou false".to_string(),
+        "" => "une autre valeur".to_string(),
+        e => e.to_string(),
+    }
 }
 
 fn saphyr_message(err: &serde_saphyr::Error) -> String {
     use serde_saphyr::Error as E;
     match err.without_snippet() {
-        E::Message { msg, .. } | E::HookError { msg, .. } => {
-            if msg.starts_with("missing field") {
-                format!("{msg} (required here)")
-            } else if msg.starts_with("duplicate mapping key") {
-                format!("{msg}; each key may appear once")
-            } else if msg.contains("tabs disallowed") {
-                format!("{msg}; indent with spaces")
-            } else {
-                msg.clone()
-            }
-        }
-        E::Eof { .. } => "unexpected end of file (the file is empty or cut short)".to_string(),
+        E::Message { msg, .. } | E::HookError { msg, .. } => serde_message_fr(msg),
+        E::Eof { .. } => "fin de fichier inattendue (le fichier est vide ou coupé)".to_string(),
         E::Unexpected { expected, .. } => match *expected {
-            "sequence start" => "expected a list: lines starting with \"- \", or [a, b]".to_string(),
-            "mapping start" => "expected a mapping of keys and values (key: value)".to_string(),
-            "string scalar" => "expected a single value (text), not a list, a mapping or a tagged value".to_string(),
-            other => format!("expected {other}"),
+            "sequence start" => "attendu : une liste (des lignes commençant par « - », ou [a, b])".to_string(),
+            "mapping start" => "attendu : une table de clés et de valeurs (clé: valeur)".to_string(),
+            "string scalar" => {
+                "attendu : une seule valeur (un texte), pas une liste, une table ni une valeur étiquetée".to_string()
+            }
+            other => format!("attendu : {other}"),
         },
         E::Budget { breach, .. } => budget_message(breach),
-        E::UnknownAnchor { .. } => "an alias refers to an anchor that does not exist".to_string(),
+        E::UnknownAnchor { .. } => "un alias renvoie à une ancre qui n'existe pas".to_string(),
         other => {
             // Display prefixes "line X column Y: "; the place is reported apart.
             let text = other.to_string();
-            match text.split_once(": ") {
+            let text = match text.split_once(": ") {
                 Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
                 _ => text,
-            }
+            };
+            format!("YAML illisible : {}", serde_message_fr(&text))
         }
     }
 }
@@ -179,10 +252,13 @@ pub(crate) fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result
     if let Some(line) = second_document(text) {
         let mut e = InputError::new(
             file,
-            "a second YAML document starts here; a file holds one case (or one config): put each case in its own file",
+            "un second document YAML commence ici ; un fichier contient un seul dossier (ou une seule configuration) : mettez chaque dossier dans son propre fichier",
         );
         e.line = Some(line);
         e.column = Some(1);
+        return Err(e);
+    }
+    if let Some(e) = nul_byte(file, text).or_else(|| after_document_end(file, text)) {
         return Err(e);
     }
     LAST_PATH.with(|p| p.borrow_mut().take());
@@ -196,7 +272,7 @@ pub(crate) fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result
             // An unknown key is reported at its enclosing mapping; point at
             // the key itself.
             let by_path = || field.as_deref().and_then(|f| locate(text, f).or_else(|| locate_key_text(text, f)));
-            let place = if e.message.starts_with("unknown field") {
+            let place = if e.message.starts_with("clé inconnue") {
                 by_path().or_else(|| err.location().map(|loc| (loc.line(), loc.column())))
             } else {
                 err.location().map(|loc| (loc.line(), loc.column())).or_else(by_path)
@@ -205,21 +281,28 @@ pub(crate) fn parse_yaml<T: DeserializeOwned>(file: &Path, text: &str) -> Result
                 e.line = Some(line);
                 e.column = Some(column);
             }
-            e.field = field;
+            e.field = field.map(|f| crate::text::visible_key(&f));
             Err(e)
         }
     }
 }
 
+/// Reads a case or config file: a regular file of at most 4 MiB, in UTF-8.
 fn read_text(file: &Path) -> Result<String, InputError> {
-    let meta = std::fs::metadata(file).map_err(|e| InputError::new(file, format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
+    read_text_within(file, None)
+}
+
+/// Like [`read_text`], for a file found inside `folder` (a case file): a
+/// symbolic link that leads out of it is refused.
+fn read_text_within(file: &Path, folder: Option<&Path>) -> Result<String, InputError> {
+    let bytes =
+        crate::safe_read::read(file, MAX_FILE_BYTES, folder).map_err(|e| InputError::new(file, e.to_string()))?;
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(InputError::new(
             file,
-            format!("file is {} bytes; a case or config file may have at most {MAX_FILE_BYTES} bytes", meta.len()),
+            "fichier en UTF-16 (il commence par la marque FF FE ou FE FF) ; enregistrez-le en UTF-8",
         ));
     }
-    let bytes = std::fs::read(file).map_err(|e| InputError::new(file, format!("cannot read: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..at];
@@ -227,12 +310,55 @@ fn read_text(file: &Path) -> Result<String, InputError> {
         let column = (at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)) as u64 + 1;
         let mut err = InputError::new(
             file,
-            "not UTF-8 text (a byte that is not UTF-8, e.g. Latin-1 or Windows-1252); save the file as UTF-8",
+            format!(
+                "octet 0x{:02X} : ce n'est pas du texte UTF-8 (peut-être du Latin-1 ou du Windows-1252) ; enregistrez le fichier en UTF-8",
+                e.as_bytes()[at]
+            ),
         );
         err.line = Some(line);
         err.column = Some(column);
         err
     })
+}
+
+/// A NUL character: no text file holds one (a UTF-16 file without its mark
+/// is full of them).
+fn nul_byte(file: &Path, text: &str) -> Option<InputError> {
+    let at = text.find('\0')?;
+    let before = &text[..at];
+    let mut e = InputError::new(
+        file,
+        "caractère nul (U+0000) : un fichier texte n'en contient pas (fichier en UTF-16 ou binaire ?) ; enregistrez le fichier en UTF-8",
+    );
+    e.line = Some(before.matches('\n').count() as u64 + 1);
+    e.column = Some(before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1);
+    Some(e)
+}
+
+/// Content after a document end marker (`...`): YAML readers ignore it, so
+/// a `hold:` written there would be dropped in silence. It is an error.
+fn after_document_end(file: &Path, text: &str) -> Option<InputError> {
+    let mut end_at = None;
+    for (i, line) in text.lines().enumerate() {
+        let is_end = line == "..." || line.starts_with("... ") || line.starts_with("...\t");
+        if let Some(end) = end_at {
+            let trimmed = line.trim();
+            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                let mut e = InputError::new(
+                    file,
+                    format!(
+                        "texte après la fin du document (« ... » ligne {end}) : il serait ignoré ; supprimez la ligne « ... » ou ce qui la suit"
+                    ),
+                );
+                e.line = Some(i as u64 + 1);
+                e.column = Some(1);
+                return Some(e);
+            }
+        } else if is_end {
+            end_at = Some(i + 1);
+        }
+    }
+    None
 }
 
 /// The line of a `---` that starts a second document, if any. A `---` at
@@ -293,14 +419,35 @@ pub fn case_files(dir: &Path, config_file: Option<&Path>) -> Vec<Result<PathBuf,
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
-                found.push(Err(InputError::new(&path, format!("cannot read: {e}"))));
+                found.push(Err(InputError::new(&path, format!("lecture impossible : {e}"))));
                 continue;
             }
         };
         let path = entry.path();
         let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
         let is_yaml = path.extension().is_some_and(|x| x == "yaml" || x == "yml");
-        if !entry.file_type().is_file() || hidden || !is_yaml {
+        if hidden || !is_yaml {
+            continue;
+        }
+        // A link to a case file is followed when it stays in the cases
+        // folder; one that leads out of it (or to something that is not a
+        // file) is an error, never skipped in silence.
+        if entry.path_is_symlink() {
+            match crate::safe_read::check_within(path, dir) {
+                Ok(()) if path.is_file() => {}
+                Ok(()) => {
+                    found.push(Err(InputError::new(
+                        path,
+                        "lien symbolique vers autre chose qu'un fichier ; attendu : un fichier de dossier",
+                    )));
+                    continue;
+                }
+                Err(e) => {
+                    found.push(Err(InputError::new(path, format!("lien symbolique refusé : {e}"))));
+                    continue;
+                }
+            }
+        } else if !entry.file_type().is_file() {
             continue;
         }
         let is_config = entry.depth() == 1 && entry.file_name() == "relance.yaml"
@@ -327,8 +474,11 @@ pub fn load_case(path: &Path) -> Result<Case, InputError> {
 pub fn duplicate_id(path: &Path, id: &str, others: &[&Path]) -> InputError {
     let others: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
     let place = read_text(path).map(|text| locate(&text, "id")).unwrap_or_default();
-    InputError::new(path, format!("id \"{id}\" is also used by {}; each case needs its own id", others.join(", ")))
-        .at(place, "id")
+    InputError::new(
+        path,
+        format!("l'identifiant {} est aussi celui de {} ; chaque dossier a le sien", quote(id), others.join(", ")),
+    )
+    .at(place, "id")
 }
 
 /// The ids used by more than one case, with the files of each.
@@ -386,15 +536,26 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
     if case.invoices.is_empty() {
         return issue(
             "invoices",
-            "a case needs at least one invoice; expected a list of invoices with number, date, due and amount".into(),
+            "un dossier a au moins une facture ; attendu : une liste de factures avec number, date, due et amount"
+                .into(),
         );
     }
     if case.invoices.len() > MAX_INVOICES {
         return issue(
             "invoices",
             format!(
-                "{} invoices; a case may list at most {MAX_INVOICES} (one letter covers them all): split it into several cases",
+                "{} factures ; un dossier en liste au plus {MAX_INVOICES} (une lettre les couvre toutes) : répartissez-les en plusieurs dossiers",
                 case.invoices.len()
+            ),
+        );
+    }
+    let total: rust_decimal::Decimal = case.invoices.iter().map(|i| i.amount.0).sum();
+    if total > rust_decimal::Decimal::new(99_999_999_999_999, 2) {
+        return issue(
+            "invoices",
+            format!(
+                "les factures totalisent {} ; un dossier réclame au plus 999 999 999 999,99 €",
+                crate::money::format_eur(total)
             ),
         );
     }
@@ -403,20 +564,23 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
         if inv.number.trim().is_empty() {
             return issue(
                 format!("invoices[{i}].number"),
-                "empty invoice number; expected the number printed on the invoice, e.g. F-2026-0042".into(),
+                "numéro de facture vide ; attendu : le numéro imprimé sur la facture, p. ex. F-2026-0042".into(),
             );
         }
         if !numbers.insert(inv.number.as_str()) {
             return issue(
                 format!("invoices[{i}].number"),
-                format!("invoice number \"{}\" appears twice in this case; each invoice once", inv.number),
+                format!(
+                    "le numéro de facture {} figure deux fois dans ce dossier ; chaque facture une seule fois",
+                    quote(&inv.number)
+                ),
             );
         }
         if inv.due.0 < inv.date.0 {
             return issue(
                 format!("invoices[{i}].due"),
                 format!(
-                    "due date {} is before the invoice date {}; expected a due date on or after the invoice date",
+                    "échéance {} antérieure à la date de la facture {} ; attendu : une échéance à la date de la facture ou après",
                     inv.due.0, inv.date.0
                 ),
             );
@@ -430,7 +594,8 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
             return issue(
                 format!("payments[{i}].invoice"),
                 format!(
-                    "payment names invoice \"{n}\", which is not in this case; expected one of {} or no invoice (then it goes to the oldest due)",
+                    "le paiement désigne la facture {}, absente de ce dossier ; attendu : {} ou aucune facture (il va alors à la plus ancienne échue)",
+                    quote(n),
                     known.join(", ")
                 ),
             );
@@ -438,51 +603,43 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
     }
     let d = &case.debtor;
     if d.name.trim().is_empty() {
-        return issue("debtor.name", "empty debtor name".into());
+        return issue("debtor.name", "nom du débiteur vide ; attendu : le nom imprimé sur l'enveloppe".into());
     }
     if d.address.is_empty() {
-        return issue("debtor.address", "empty address; expected at least the street line".into());
+        return issue("debtor.address", "adresse vide ; attendu : au moins la ligne de la rue".into());
     }
     let too_long = |s: &str| s.chars().count() > ADDRESS_MAX_CHARS;
-    let limit = format!("at most {ADDRESS_MAX_CHARS} characters per line for the envelope window (NF Z10-011)");
+    let limit = format!("au plus {ADDRESS_MAX_CHARS} caractères par ligne dans la fenêtre de l'enveloppe (NF Z10-011)");
     if too_long(&d.name) {
-        return issue("debtor.name", format!("\"{}\" is {} characters; {limit}", d.name, d.name.chars().count()));
+        return issue(
+            "debtor.name",
+            format!("{} fait {} caractères ; {limit}", quote(&d.name), d.name.chars().count()),
+        );
     }
     if let Some(c) = &d.contact
         && too_long(&format!("À l’attention de {c}"))
     {
-        return issue("debtor.contact", format!("\"À l’attention de {c}\" is too long; {limit}"));
+        return issue("debtor.contact", format!("{} est trop long ; {limit}", quote(&format!("À l’attention de {c}"))));
     }
     for (i, line) in d.address.iter().enumerate() {
         if too_long(line) {
             return issue(
                 format!("debtor.address[{i}]"),
-                format!("\"{line}\" is {} characters; {limit}", line.chars().count()),
+                format!("{} fait {} caractères ; {limit}", quote(line), line.chars().count()),
             );
         }
     }
     if too_long(&format!("{} {}", d.postal_code.0, d.city)) {
-        return issue("debtor.city", format!("postal code and city are too long; {limit}"));
+        return issue("debtor.city", format!("code postal et ville sont trop longs ; {limit}"));
     }
     let lines = d.address_lines().len();
     if lines > ADDRESS_MAX_LINES {
         return issue(
             "debtor.address",
             format!(
-                "the address takes {lines} lines with the name, contact and city; at most {ADDRESS_MAX_LINES} lines fit the envelope window (NF Z10-011)"
+                "l'adresse prend {lines} lignes avec le nom, le contact et la ville ; la fenêtre de l'enveloppe en contient au plus {ADDRESS_MAX_LINES} (NF Z10-011)"
             ),
         );
-    }
-    if let Some(email) = &d.email {
-        let ok = email
-            .split_once('@')
-            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !email.contains(char::is_whitespace));
-        if !ok {
-            return issue(
-                "debtor.email",
-                format!("\"{email}\" is not an e-mail address; expected e.g. compta@dupont.example"),
-            );
-        }
     }
     Ok(())
 }

@@ -38,21 +38,26 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct Creditor {
     /// Company name.
+    #[serde(deserialize_with = "scalar::line")]
     pub name: String,
     /// Legal form, capital, RCS: printed in the footer.
+    #[serde(deserialize_with = "scalar::line")]
     pub legal: String,
     /// SIREN, Luhn-checked.
     pub siren: Siren,
     /// Street lines.
+    #[serde(deserialize_with = "scalar::lines")]
     pub address: Vec<String>,
     /// Postal code, as written.
     pub postal_code: Text,
     /// City; also the letters' place ("Lyon, le …").
+    #[serde(deserialize_with = "scalar::line")]
     pub city: String,
     /// Telephone, as written.
     #[serde(default)]
     pub phone: Option<Text>,
     /// Sender of the e-mail letters.
+    #[serde(deserialize_with = "scalar::opt_email")]
     #[serde(default)]
     pub email: Option<String>,
     /// Where to pay, mod-97 checked.
@@ -60,9 +65,11 @@ pub struct Creditor {
     /// The bank's BIC.
     pub bic: Bic,
     /// Online payment page, printed when set.
+    #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
     pub payment_link: Option<String>,
     /// Payee and address for cheques, printed when set.
+    #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
     pub cheque_to: Option<String>,
     /// Who signs the letters.
@@ -74,8 +81,10 @@ pub struct Creditor {
 #[serde(deny_unknown_fields)]
 pub struct Signatory {
     /// Full name.
+    #[serde(deserialize_with = "scalar::line")]
     pub name: String,
     /// Function, e.g. Gérante.
+    #[serde(deserialize_with = "scalar::line")]
     pub title: String,
 }
 
@@ -123,10 +132,12 @@ pub struct Policy {
 #[serde(deny_unknown_fields)]
 pub struct FirstStep {
     /// Days after the oldest due date.
+    #[serde(deserialize_with = "scalar::delay_days")]
     pub after_due: u32,
     /// How the letter goes out.
     pub channel: Channel,
     /// Days the debtor is given to pay.
+    #[serde(deserialize_with = "scalar::deadline_days")]
     pub deadline_days: u32,
 }
 
@@ -135,10 +146,12 @@ pub struct FirstStep {
 #[serde(deny_unknown_fields)]
 pub struct NextStep {
     /// Days after the previous letter.
+    #[serde(deserialize_with = "scalar::delay_days")]
     pub after_previous: u32,
     /// How the letter goes out.
     pub channel: Channel,
     /// Days the debtor is given to pay.
+    #[serde(deserialize_with = "scalar::deadline_days")]
     pub deadline_days: u32,
 }
 
@@ -258,6 +271,7 @@ pub struct Case {
     #[serde(default)]
     pub letters: Vec<SentLetter>,
     /// Why the case is on hold; no letter while set.
+    #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
     pub hold: Option<String>,
     /// A promise to pay; no letter before its date.
@@ -294,23 +308,29 @@ pub struct Debtor {
     #[serde(rename = "type")]
     pub kind: DebtorKind,
     /// Name as printed on the envelope.
+    #[serde(deserialize_with = "scalar::line")]
     pub name: String,
     /// SIREN, Luhn-checked when present.
     #[serde(default)]
     pub siren: Option<Siren>,
     /// "À l'attention de", when set.
+    #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
     pub contact: Option<String>,
     /// Street lines (NF Z10-011: at most 38 characters each).
+    #[serde(deserialize_with = "scalar::lines")]
     pub address: Vec<String>,
     /// Postal code, as written.
     pub postal_code: Text,
     /// City.
+    #[serde(deserialize_with = "scalar::line")]
     pub city: String,
     /// ISO country code; France when absent.
+    #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
     pub country: Option<String>,
     /// Where e-mail letters go.
+    #[serde(deserialize_with = "scalar::opt_email")]
     #[serde(default)]
     pub email: Option<String>,
     /// Regular or new customer.
@@ -346,6 +366,7 @@ impl Debtor {
 #[serde(deny_unknown_fields)]
 pub struct Invoice {
     /// Its number, as on the invoice.
+    #[serde(deserialize_with = "scalar::line")]
     pub number: String,
     /// Its date.
     pub date: Date,
@@ -354,6 +375,7 @@ pub struct Invoice {
     /// Amount including VAT (TTC).
     pub amount: Amount,
     /// A copy to attach, relative to the case file.
+    #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
     pub file: Option<String>,
 }
@@ -367,6 +389,7 @@ pub struct Payment {
     /// How much.
     pub amount: Amount,
     /// The invoice it names, if any.
+    #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
     pub invoice: Option<String>,
 }

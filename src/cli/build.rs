@@ -41,7 +41,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
         if flag.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("interrupted: finishing the current letter, then writing the manifest");
+        eprintln!("interruption : fin de la lettre en cours, puis écriture du manifeste");
     });
     settings.cancel = Some(cancel);
     settings.draft = args.draft;
@@ -58,14 +58,17 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     let none = report.rows.saturating_sub(report.letters + report.failures.len());
     eprintln!(
-        "{} letter(s) built, {} case(s) without letter, {} failed; manifest in {}",
+        "{} lettre(s) produite(s), {} dossier(s) sans lettre, {} en erreur ; manifeste : {}",
         report.letters,
         none,
         report.failed,
         args.out.join("manifest.csv").display()
     );
     if report.interrupted {
-        eprintln!("interrupted: {} case(s) handled; run the same command again to build the rest", report.rows);
+        eprintln!(
+            "interrompu : {} dossier(s) traité(s) ; relancez la même commande pour produire le reste",
+            report.rows
+        );
         ExitCode::from(130)
     } else if report.failed > 0 {
         ExitCode::from(1)

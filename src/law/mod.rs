@@ -154,8 +154,10 @@ pub enum LawError {
     MissingSemester(#[from] MissingSemester),
 }
 
+/// The next day. Dates are 2000–2099 (validated where read), so this never
+/// saturates in practice; it is checked all the same.
 fn next_day(d: NaiveDate) -> NaiveDate {
-    d.checked_add_days(Days::new(1)).expect("date in range")
+    d.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX)
 }
 
 /// Allocates payments (SPEC §3.1, C. civ. 1342-10): a payment naming an
@@ -220,8 +222,8 @@ impl RateBook<'_> {
                     let floor = row.legal_other * Decimal::from(3);
                     if cgv.0 < floor {
                         self.warnings.push(format!(
-                            "CGV rate {}% is below the legal floor for {semester} (3 × taux légal {}% = {}%, C. com. L441-10): {}% applied",
-                            cgv.0, row.legal_other, floor, floor
+                            "taux des CGV de {} inférieur au minimum légal {} (3 × taux de l'intérêt légal {} = {}, C. com. L441-10) : {} appliqué",
+                            pct(cgv.0), semester_fr(semester), pct(row.legal_other), pct(floor), pct(floor)
                         ));
                         RateUsed {
                             semester: key,
@@ -254,8 +256,9 @@ impl RateBook<'_> {
                 // CGV rate is kept (never more than is due) and the gap is said.
                 Err(missing) => {
                     self.warnings.push(format!(
-                        "legal floor not checked for {semester}: {missing}; the CGV rate {}% is applied",
-                        cgv.0
+                        "minimum légal non vérifié {} : {missing} ; le taux des CGV de {} est appliqué",
+                        semester_fr(semester),
+                        pct(cgv.0)
                     ));
                     RateUsed {
                         semester: key,
@@ -335,7 +338,7 @@ fn penalty_lines(
     let mut lines = Vec::new();
     let mut from = start;
     for end_exclusive in cuts.into_iter().chain(std::iter::once(next_day(date))) {
-        let to = end_exclusive.pred_opt().expect("date in range");
+        let to = end_exclusive.pred_opt().unwrap_or(end_exclusive);
         let base = amount - payments.iter().filter(|p| p.date < from).map(|p| p.amount).sum::<Decimal>();
         if base > Decimal::ZERO {
             let rate = match fixed_rate {
@@ -359,7 +362,7 @@ pub fn prescription_date(due: NaiveDate, b2b: bool) -> NaiveDate {
     // 29 February + n years → 28 February when the target year is not leap.
     NaiveDate::from_ymd_opt(target_year, due.month(), due.day())
         .or_else(|| NaiveDate::from_ymd_opt(target_year, due.month(), 28))
-        .expect("valid date")
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// Computes the décompte of `case` at `date`.
@@ -389,17 +392,19 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         }
         if outstanding > Decimal::ZERO {
             let barred = prescription_date(inv.due.0, b2b);
-            let law = if b2b { "5 years, C. com. L110-4" } else { "2 years, C. conso. L218-2" };
+            let law = if b2b { "5 ans, C. com. L110-4" } else { "2 ans, C. conso. L218-2" };
             let left = (barred - date).num_days();
             if left <= 0 {
                 prescription_warnings.push(format!(
-                    "invoice {} is time-barred since {barred} ({law}): claiming it may be refused",
-                    inv.number
+                    "la facture {} est prescrite depuis le {} ({law}) : sa demande peut être rejetée",
+                    inv.number,
+                    crate::money::format_date(barred)
                 ));
             } else if left <= PRESCRIPTION_WARNING_DAYS {
                 prescription_warnings.push(format!(
-                    "invoice {} becomes time-barred on {barred} ({law}), in {left} days: act before then",
-                    inv.number
+                    "la facture {} sera prescrite le {} ({law}), dans {left} jours : agir avant",
+                    inv.number,
+                    crate::money::format_date(barred)
                 ));
             }
         }
@@ -427,7 +432,7 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         match table.get(Semester::of(date)) {
             Ok(row) => Some(row.legal_other),
             Err(missing) => {
-                book.warnings.push(format!("taux légal not stated in the letter: {missing}"));
+                book.warnings.push(format!("taux de l'intérêt légal absent de la lettre : {missing}"));
                 None
             }
         }
@@ -435,7 +440,10 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
     let mut warnings = book.warnings;
     warnings.extend(prescription_warnings);
     if unallocated > Decimal::ZERO {
-        warnings.push(format!("{unallocated} € of payments match no unpaid invoice (overpayment or credit to refund)"));
+        warnings.push(format!(
+            "{} de paiements ne correspondent à aucune facture impayée (trop-perçu ou avoir à rembourser)",
+            crate::money::format_eur(unallocated)
+        ));
     }
     let mut rates = book.used;
     rates.sort_by(|a, b| a.semester.cmp(&b.semester));

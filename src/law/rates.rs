@@ -29,7 +29,7 @@ impl Semester {
 
     /// 1 January or 1 July.
     pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, if self.half == 1 { 1 } else { 7 }, 1).expect("valid date")
+        NaiveDate::from_ymd_opt(self.year, if self.half == 1 { 1 } else { 7 }, 1).unwrap_or(NaiveDate::MAX)
     }
 
     /// The following semester.
@@ -39,7 +39,7 @@ impl Semester {
 
     /// 30 June or 31 December.
     pub fn last_day(self) -> NaiveDate {
-        self.next().first_day().pred_opt().expect("valid date")
+        self.next().first_day().pred_opt().unwrap_or(NaiveDate::MAX)
     }
 }
 
@@ -75,16 +75,21 @@ impl SemesterRates {
 #[derive(Debug, Clone)]
 pub struct RateTable {
     rows: BTreeMap<Semester, SemesterRates>,
+    /// Where it was read, for messages.
+    name: std::sync::Arc<str>,
 }
 
 /// A semester the table does not cover.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "no rates for semester {semester} in {RATES_FILE}: add its row (ECB main refinancing rate on {first_day}, taux de l'intérêt légal of the arrêté for that semester, source) and rebuild relance, or pass an updated copy with --rates FILE"
+    "pas de taux pour le semestre {semester} dans {table} : ajoutez sa ligne ({semester}, taux de refinancement principal de la BCE au {first_day}, taux de l'intérêt légal fixé par arrêté pour ce semestre, source) dans une copie de {RATES_FILE} passée par --rates FICHIER"
 )]
 pub struct MissingSemester {
     /// The semester missing.
     pub semester: Semester,
+    /// The table that lacks it (`data/rates.csv`, built in, or the
+    /// `--rates` file).
+    pub table: std::sync::Arc<str>,
     /// Its first day.
     pub first_day: NaiveDate,
 }
@@ -92,7 +97,7 @@ pub struct MissingSemester {
 /// A rate table that cannot be read: the row (1-based, the header is row 1)
 /// and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("row {row}: {problem}")]
+#[error("ligne {row} : {problem}")]
 pub struct RatesError {
     /// The row, counting the header as row 1.
     pub row: usize,
@@ -107,16 +112,16 @@ pub enum RatesProblem {
     #[error("{0}")]
     Csv(String),
     /// The first column is not `YYYY-S1` or `YYYY-S2`.
-    #[error("semester \"{0}\", expected e.g. 2026-S1")]
+    #[error("semestre « {0} » ; attendu : AAAA-S1 ou AAAA-S2, p. ex. 2026-S1")]
     Semester(String),
     /// The year of the semester is not a number.
-    #[error("bad year in \"{0}\"")]
+    #[error("année illisible dans « {0} » ; attendu : AAAA-S1 ou AAAA-S2")]
     Year(String),
     /// The semester ends in something else than S1 or S2.
-    #[error("semester must end in S1 or S2, got \"{0}\"")]
+    #[error("semestre « {0} » ; attendu : un semestre terminé par S1 ou S2")]
     Half(String),
     /// A rate column that is not a number.
-    #[error("{column} \"{found}\" is not a number")]
+    #[error("{column} « {found} » n'est pas un taux ; attendu : un pourcentage entre 0 et 100, p. ex. 2.15")]
     NotANumber {
         /// The column's name.
         column: &'static str,
@@ -124,18 +129,20 @@ pub enum RatesProblem {
         found: String,
     },
     /// Two rows for one semester.
-    #[error("semester {0} appears twice")]
+    #[error("le semestre {0} figure deux fois")]
     Twice(Semester),
 }
 
 impl RateTable {
     /// The table shipped with relance.
     pub fn builtin() -> RateTable {
-        RateTable::parse(RATES_CSV).expect("data/rates.csv is checked by the test suite")
+        RateTable::parse(RATES_CSV, &format!("la table intégrée à relance ({RATES_FILE})"))
+            .expect("data/rates.csv is checked by the test suite")
     }
 
     /// Reads a rate table laid out like `data/rates.csv`.
-    pub fn parse(text: &str) -> Result<RateTable, RatesError> {
+    /// `name` says where it comes from, in messages.
+    pub fn parse(text: &str, name: &str) -> Result<RateTable, RatesError> {
         let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
         let mut rows = BTreeMap::new();
         for (i, record) in reader.records().enumerate() {
@@ -157,7 +164,9 @@ impl RateTable {
             };
             let dec = |n: usize, column: &'static str| {
                 Decimal::from_str(field(n))
-                    .map_err(|_| err(RatesProblem::NotANumber { column, found: field(n).to_string() }))
+                    .ok()
+                    .filter(|v| *v >= Decimal::ZERO && *v < Decimal::from(100))
+                    .ok_or_else(|| err(RatesProblem::NotANumber { column, found: field(n).to_string() }))
             };
             let row = SemesterRates {
                 semester,
@@ -170,12 +179,16 @@ impl RateTable {
                 return Err(err(RatesProblem::Twice(semester)));
             }
         }
-        Ok(RateTable { rows })
+        Ok(RateTable { rows, name: name.into() })
     }
 
     /// The rates of a semester, or which row is missing.
     pub fn get(&self, semester: Semester) -> Result<&SemesterRates, MissingSemester> {
-        self.rows.get(&semester).ok_or(MissingSemester { semester, first_day: semester.first_day() })
+        self.rows.get(&semester).ok_or_else(|| MissingSemester {
+            semester,
+            table: self.name.clone(),
+            first_day: semester.first_day(),
+        })
     }
 
     /// Every row, oldest first.

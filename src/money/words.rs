@@ -73,7 +73,7 @@ fn below_thousand(n: u64, before_mille: bool) -> String {
     out
 }
 
-/// Any whole number below 10^15 in words.
+/// Any whole number in words (past 10^15, "mille billions" and so on).
 pub(super) fn integer_in_words(n: u64) -> String {
     if n == 0 {
         return "zéro".to_string();
@@ -90,7 +90,8 @@ pub(super) fn integer_in_words(n: u64) -> String {
         rest %= scale;
         if count > 0 {
             let name = if count == 1 { one } else { many };
-            parts.push(format!("{} {name}", below_thousand(count, false)));
+            let count_words = if count < 1000 { below_thousand(count, false) } else { integer_in_words(count) };
+            parts.push(format!("{count_words} {name}"));
         }
     }
     let thousands = rest / 1000;
@@ -131,6 +132,19 @@ pub fn amount_in_words(amount: Decimal) -> String {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn every_total_is_spelled() {
+        // The largest total validation lets through (1,000 invoices of
+        // 999,999,999,999.99 €, plus penalties) and far past it.
+        for n in [999_999_999_999_999u64, 1_000_000_000_000_000, u64::MAX] {
+            let words = integer_in_words(n);
+            assert!(!words.is_empty() && !words.contains("  "), "{n}: {words}");
+        }
+        assert_eq!(integer_in_words(1_000_000_000_000_000), "mille billions");
+        let max = Decimal::from_str("999999999999999.99").unwrap();
+        assert!(amount_in_words(max).ends_with("euros et quatre-vingt-dix-neuf centimes"));
+    }
 
     #[test]
     fn numbers_below_hundred() {

@@ -118,10 +118,10 @@ pub struct Placement {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum PdfError {
     /// lopdf could not read it.
-    #[error("not a readable PDF ({0})")]
+    #[error("PDF illisible ({0})")]
     Unreadable(String),
     /// A PDF with no page to print.
-    #[error("a PDF without pages")]
+    #[error("PDF sans aucune page")]
     NoPages,
 }
 
