@@ -77,8 +77,9 @@ fn main() {
             ident: format!("invoice/{}", inv.number),
             archival: false,
             data: vec![],
+            checks: None,
         };
-        let (pdf, pages) = world.compile_pdf(m, export).expect("invoice typesets");
+        let (pdf, pages) = world.compile_pdf(m, export).map_err(|e| format!("{e:?}")).expect("invoice typesets");
         std::fs::write(out.join(format!("{}.pdf", inv.number)), pdf).unwrap();
         println!("{}: {pages} page(s)", inv.number);
     }

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::ser::SerializeStruct;
 
 use crate::case::InputError;
+use crate::layout_check::Overflow;
 use crate::render::RenderError;
-use crate::typeset::TypesetError;
+use crate::text::quote;
+use crate::typeset::{CompileError, TypesetError};
 
 /// A letter that could not be made from its template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +25,52 @@ pub enum LetterError {
         /// Typst's diagnostics.
         error: TypesetError,
     },
+    /// More pages than a letter may have: a template gone astray.
+    #[error("{template}: la lettre fait {pages} pages ; une lettre en a au plus {max}")]
+    TooManyPages {
+        /// The level's template.
+        template: String,
+        /// Pages laid out.
+        pages: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Text laid out past the page's edge or over other text.
+    #[error("{}", overflow_message(template, overflow))]
+    Overflow {
+        /// The level's template.
+        template: String,
+        /// The field of the case the text comes from, when found.
+        field: Option<String>,
+        /// What overflowed.
+        overflow: Overflow,
+    },
+}
+
+impl LetterError {
+    /// The error of a compile of `template`.
+    pub fn compile(template: &str, error: CompileError) -> LetterError {
+        let template = template.to_string();
+        match error {
+            CompileError::Typst(error) => LetterError::Typeset { template, error },
+            CompileError::Pages { pages, max } => LetterError::TooManyPages { template, pages, max },
+            CompileError::Overflow(overflow) => LetterError::Overflow { template, field: None, overflow },
+        }
+    }
+}
+
+/// « mise en page : le texte « … » déborde … » (for the clerk: the value is
+/// theirs).
+fn overflow_message(template: &str, o: &Overflow) -> String {
+    let place = match &o.over {
+        Some(other) => format!("chevauche le texte {}", quote(other)),
+        None => "sort de la page".to_string(),
+    };
+    format!(
+        "mise en page : le texte {} {place} (page {}, modèle {template}) ; attendu : une valeur plus courte, ou un modèle qui lui laisse la place",
+        quote(&o.text),
+        o.page
+    )
 }
 
 /// Why one case (or a pack) of a run failed. Its message is printed on the
@@ -37,8 +85,9 @@ pub enum RunError {
     Template {
         /// The case file (or the output folder, for a pack).
         file: PathBuf,
-        /// What the template did.
-        error: LetterError,
+        /// What the template did (boxed: a run's errors are many, this one
+        /// is rare and large).
+        error: Box<LetterError>,
     },
     /// A bug of relance, caught while building this case.
     #[error("{}: erreur interne de relance ({message}) ; ce dossier n'a pas été traité, les autres l'ont été ; signalez-la avec ce fichier", file.display())]
@@ -85,7 +134,10 @@ impl RunError {
     /// The Typst diagnostics, when a template's markup was refused.
     pub fn typeset(&self) -> Option<(&str, &TypesetError)> {
         match self {
-            RunError::Template { error: LetterError::Typeset { template, error }, .. } => Some((template, error)),
+            RunError::Template { error, .. } => match error.as_ref() {
+                LetterError::Typeset { template, error } => Some((template, error)),
+                _ => None,
+            },
             _ => None,
         }
     }

@@ -17,12 +17,14 @@
 pub mod atomic;
 pub mod case;
 pub mod check;
+pub mod csv_out;
 pub mod diagnostic;
 pub mod error;
 pub mod escalation;
 pub mod escape;
 pub mod explain;
 pub mod law;
+pub mod layout_check;
 pub mod letter;
 pub mod money;
 pub mod pack;

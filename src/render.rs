@@ -42,6 +42,11 @@ impl std::error::Error for RenderError {}
 impl From<minijinja::Error> for RenderError {
     fn from(err: minijinja::Error) -> RenderError {
         let mut message = err.kind().to_string();
+        if err.kind() == ErrorKind::OutOfFuel {
+            message = format!(
+                "le modèle a exécuté plus de {FUEL} instructions pour une seule lettre (son budget) : une boucle sans fin ?"
+            );
+        }
         if let Some(detail) = err.detail() {
             message.push_str(": ");
             message.push_str(detail);
@@ -54,6 +59,10 @@ impl From<minijinja::Error> for RenderError {
         RenderError { template: err.name().map(str::to_string), line: err.line(), message }
     }
 }
+
+/// The instructions one rendering may run: far above a letter of 1,000
+/// invoices, far below a loop that would hold the run for minutes.
+pub const FUEL: u64 = 20_000_000;
 
 /// A minijinja environment over a template set, with Typst auto-escaping.
 pub struct Renderer {
@@ -92,6 +101,8 @@ impl Renderer {
         });
         env.add_filter("typst_str", |v: Value| Value::from_safe_string(typst_string(&v.to_string())));
         env.set_keep_trailing_newline(true);
+        // A firm's template is code: a loop that does not end stops here.
+        env.set_fuel(Some(FUEL));
         Renderer { env }
     }
 

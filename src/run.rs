@@ -49,9 +49,9 @@ fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBu
         let field = format!("invoices[{i}].file");
         let rel = Path::new(file);
         if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return Err(InputError::field(
+            return Err(crate::case::field_error(
                 case_path,
-                field,
+                &field,
                 format!(
                     "{} doit être un chemin relatif au fichier du dossier, dans son répertoire (sans « .. »), p. ex. invoices/F-2026-0042.pdf",
                     crate::text::quote(file)
@@ -60,9 +60,9 @@ fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBu
         }
         let path = base.join(rel);
         let bytes = crate::safe_read::read(&path, MAX_COPY_BYTES, Some(base))
-            .map_err(|e| InputError::field(case_path, &field, format!("{} : {e}", path.display())))?;
+            .map_err(|e| crate::case::field_error(case_path, &field, format!("{} : {e}", path.display())))?;
         let pages = pack::print::page_count(&bytes)
-            .map_err(|e| InputError::field(case_path, &field, format!("{} : {e}", path.display())))?;
+            .map_err(|e| crate::case::field_error(case_path, &field, format!("{} : {e}", path.display())))?;
         let name =
             rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("facture-{i}.pdf"));
         docs.push((Document { name, bytes, pages }, path));
@@ -146,7 +146,9 @@ impl From<crate::render::RenderError> for DeliveryError {
 impl DeliveryError {
     fn at(self, file: &Path) -> RunError {
         match self {
-            DeliveryError::Body(e) => RunError::Template { file: file.to_path_buf(), error: LetterError::Render(e) },
+            DeliveryError::Body(e) => {
+                RunError::Template { file: file.to_path_buf(), error: Box::new(LetterError::Render(e)) }
+            }
             DeliveryError::Write { path, source } => {
                 RunError::Io { file: file.to_path_buf(), action: "writing", path, source }
             }
@@ -219,8 +221,14 @@ fn deliver_case(
     }
     let Some(letter) = planned.letter() else { return Ok(None) };
     let copies = invoice_copies(letter.case, path)?;
-    let built = letter::build(session, world, &letter, settings.draft)
-        .map_err(|error| RunError::Template { file: path.clone(), error })?;
+    let _busy = settings.activity.as_ref().map(|a| a.start(path, &crate::templates::template_name(letter.due.level)));
+    let built = letter::build(session, world, &letter, settings.draft).map_err(|error| match error {
+        // The clerk's value did not fit: an error of their data, at its field.
+        LetterError::Overflow { field: Some(ref field), .. } => {
+            RunError::Input(crate::case::field_error(path, field, error.to_string()))
+        }
+        error => RunError::Template { file: path.clone(), error: Box::new(error) },
+    })?;
     let name = letter::file_name(&letter.case.id.0, letter.due.level);
     let rel = Path::new("letters").join(&name);
     sink.write(&rel, &built.pdf).map_err(|source| RunError::Io {
@@ -277,7 +285,7 @@ fn write_document(
     let out = sink.root().to_path_buf();
     let (pdf, pages) = world.compile_pdf(markup, export).map_err(|error| RunError::Template {
         file: out.clone(),
-        error: LetterError::Typeset { template: file.to_string(), error },
+        error: Box::new(LetterError::compile(file, error)),
     })?;
     sink.write(Path::new(file), &pdf).map_err(|source| RunError::Io {
         file: out,
@@ -300,7 +308,7 @@ fn write_pack(
     let date = settings.date;
     let (markup, data, placements) = pack::print::pack_markup(items);
     let data = pack_data(sink, sink.root(), data)?;
-    let export = Export { date, ident: format!("relance/{file}/{date}"), archival: false, data };
+    let export = Export { date, ident: format!("relance/{file}/{date}"), archival: false, data, checks: None };
     let (pdf, pages) = write_document(world, sink, &file, markup, export)?;
     Ok(PackInfo { file, channel: channel.as_str().into(), pages, sha256: sha256_hex(&pdf), letters: placements })
 }
@@ -318,7 +326,7 @@ fn write_deposit_list(
     let c = &session.config.creditor;
     let sender_address = format!("{}, {} {}", c.address.join(", "), c.postal_code.0, c.city);
     let markup = pack::print::deposit_markup(items, &c.name, &sender_address, &crate::money::format_date(date));
-    let export = Export { date, ident: format!("relance/{file}/{date}"), archival: false, data: vec![] };
+    let export = Export { date, ident: format!("relance/{file}/{date}"), archival: false, data: vec![], checks: None };
     write_document(world, sink, file, markup, export).map(|_| ())
 }
 
@@ -363,7 +371,8 @@ fn write_packs(
         }
     }
     if !lrar.is_empty()
-        && let Err(source) = sink.write(Path::new("depot-lrar.csv"), &pack::print::deposit_csv(&lrar))
+        && let Err(source) =
+            pack::print::deposit_csv(&lrar).and_then(|csv| sink.write(Path::new("depot-lrar.csv"), &csv))
     {
         failures.push(RunError::Io {
             file: sink.root().to_path_buf(),
@@ -500,7 +509,28 @@ fn scan(cases: &Path, session: &Session, settings: &Settings, stop: &(dyn Fn() -
 /// that cannot be written is an error before any case is looked at.
 pub fn build(session: &Session, cases: &Path, out: &Path, settings: &Settings) -> std::io::Result<BuildReport> {
     std::fs::create_dir_all(out.join("letters"))?;
+    remove_leftovers(out)?;
     build_to(session, cases, &pack::Folder(out.to_path_buf()), settings)
+}
+
+/// Removes the temporary files (`.relance-*.tmp`) that a run killed while
+/// writing left in the output folder and its `letters/` and `emails/`.
+/// Nothing else is touched.
+pub fn remove_leftovers(out: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for dir in [out.to_path_buf(), out.join("letters"), out.join("emails")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".relance-") && name.ends_with(".tmp") && entry.file_type()?.is_file() {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// `relance build` into any [`Sink`]. Returns an error only when the

@@ -2,8 +2,12 @@
 //! by reference to every stage: the date, a forced level, drafts, threads,
 //! the shard, and how to stop early.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+use std::time::Instant;
 
 use chrono::NaiveDate;
 
@@ -29,13 +33,70 @@ pub struct Settings {
     pub shard: Option<Shard>,
     /// Set (by a Ctrl-C handler) to stop after the case being built.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Where the run says which letter each thread is typesetting, for a
+    /// watchdog that stops a template running out of time or memory.
+    pub activity: Option<Arc<Activity>>,
+}
+
+/// What each typesetting thread is doing: the case and template of the
+/// letter it is making, since when. Read by the command line's watchdog.
+#[derive(Debug, Default)]
+pub struct Activity {
+    busy: Mutex<HashMap<ThreadId, Busy>>,
+}
+
+/// One letter being made.
+#[derive(Debug, Clone)]
+pub struct Busy {
+    /// The case file.
+    pub case: PathBuf,
+    /// The level's template.
+    pub template: String,
+    /// When it started.
+    pub since: Instant,
+}
+
+impl Activity {
+    /// This thread starts a letter; it is done when the guard is dropped.
+    pub fn start(&self, case: &Path, template: &str) -> ActivityGuard<'_> {
+        let busy = Busy { case: case.to_path_buf(), template: template.to_string(), since: Instant::now() };
+        self.busy.lock().unwrap_or_else(|e| e.into_inner()).insert(std::thread::current().id(), busy);
+        ActivityGuard { activity: self }
+    }
+
+    /// The letters being made now, oldest first.
+    pub fn now(&self) -> Vec<Busy> {
+        let mut all: Vec<Busy> = self.busy.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        all.sort_by_key(|b| b.since);
+        all
+    }
+}
+
+/// Ends a letter's entry in the [`Activity`].
+pub struct ActivityGuard<'a> {
+    activity: &'a Activity,
+}
+
+impl Drop for ActivityGuard<'_> {
+    fn drop(&mut self) {
+        self.activity.busy.lock().unwrap_or_else(|e| e.into_inner()).remove(&std::thread::current().id());
+    }
 }
 
 impl Settings {
     /// A run at `date` with every other setting at its default: no forced
     /// level, no draft, one thread, no progress bar, every case.
     pub fn new(date: NaiveDate) -> Settings {
-        Settings { date, forced: None, draft: false, jobs: 1, progress: false, shard: None, cancel: None }
+        Settings {
+            date,
+            forced: None,
+            draft: false,
+            jobs: 1,
+            progress: false,
+            shard: None,
+            cancel: None,
+            activity: None,
+        }
     }
 
     /// Whether the run was asked to stop.
@@ -56,7 +117,9 @@ pub struct Shard {
 
 /// A `--shard` value that is not `K/N` with 0 ≤ K < N.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{0}\" is not a shard; expected K/N with 0 ≤ K < N, e.g. 0/4 (as a Kubernetes completion index)")]
+#[error(
+    "« {0} » n'est pas une part du lot ; attendu : K/N avec 0 ≤ K < N ≤ 10000, p. ex. 0/4 (comme un indice de Job Kubernetes)"
+)]
 pub struct ShardError(pub String);
 
 impl Shard {
@@ -65,7 +128,7 @@ impl Shard {
         let bad = || ShardError(text.to_string());
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, count): (u64, u64) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-        if count == 0 || index >= count {
+        if count == 0 || index >= count || count > 10_000 {
             return Err(bad());
         }
         Ok(Shard { index, count })

@@ -27,24 +27,40 @@ pub struct Starter {
     pub templates: PathBuf,
 }
 
-/// Creates the starter folder `dir`; refuses to overwrite any file.
+/// Creates the starter folder `dir`, all or nothing: if any of its files
+/// exists with other content, nothing is written; files already there with
+/// the same content are kept, so that a starter folder left half-made (a
+/// killed `init`) is completed by running `init` again. Each file is
+/// written whole (temporary file, then rename).
 pub fn create(dir: &Path) -> std::io::Result<Starter> {
     let starter = Starter {
         config: dir.join("relance.yaml"),
         case: dir.join("cases/DUPONT-001.yaml"),
         templates: dir.join("letter-templates"),
     };
-    for p in [&starter.config, &starter.case] {
-        if p.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                format!("{} already exists", p.display()),
-            ));
+    let templates = TemplateSet::builtin();
+    let mut files: Vec<(PathBuf, &[u8])> = vec![
+        (starter.config.clone(), BUILTIN_CONFIG.as_bytes()),
+        (starter.case.clone(), EXAMPLE_CASE.as_bytes()),
+        (dir.join("cases/invoices/F-2026-0042.pdf"), EXAMPLE_INVOICE),
+    ];
+    files.extend(templates.files.iter().map(|(name, bytes)| (starter.templates.join(name), bytes.as_slice())));
+    let mut missing = Vec::new();
+    for (path, bytes) in &files {
+        match std::fs::read(path) {
+            Ok(existing) if existing == *bytes => {}
+            Ok(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} existe déjà avec un autre contenu ; rien n'a été écrit", path.display()),
+                ));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing.push((path, *bytes)),
+            Err(e) => return Err(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         }
     }
-    TemplateSet::builtin().write_to(&starter.templates)?;
-    write_atomic(&starter.config, BUILTIN_CONFIG.as_bytes())?;
-    write_atomic(&starter.case, EXAMPLE_CASE.as_bytes())?;
-    write_atomic(&dir.join("cases/invoices/F-2026-0042.pdf"), EXAMPLE_INVOICE)?;
+    for (path, bytes) in missing {
+        write_atomic(path, bytes)?;
+    }
     Ok(starter)
 }

@@ -96,21 +96,6 @@ impl TemplateSet {
         Ok(TemplateSet { root: root.to_path_buf(), files: Arc::new(files) })
     }
 
-    /// Writes the set into `dir` (for `relance init`), refusing to overwrite.
-    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
-        for (name, bytes) in self.files.iter() {
-            let path = dir.join(name);
-            if path.exists() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!("{} already exists", path.display()),
-                ));
-            }
-            crate::atomic::write_atomic(&path, bytes)?;
-        }
-        Ok(())
-    }
-
     /// The one line of a Jinja template that holds `snippet`: in the
     /// template `first` if it is there, else in any other `.j2` file of the
     /// set. `None` when the snippet is too short to tell, or is on no line

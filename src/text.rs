@@ -46,7 +46,7 @@ pub fn quote(value: &str) -> String {
     let count = value.chars().count();
     let mut out = String::from("« ");
     for c in value.chars().take(QUOTE_MAX) {
-        if c.is_control() || is_invisible(c) {
+        if breaks_a_line(c) || is_invisible(c) {
             out.push_str(&format!("<{}>", code(c)));
         } else {
             out.push(c);
@@ -69,7 +69,7 @@ pub fn visible_key(key: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || is_invisible(c) {
+        if breaks_a_line(c) || is_invisible(c) {
             out.push_str(&format!("<{}>", code(c)));
         } else {
             out.push(c);

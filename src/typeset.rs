@@ -91,6 +91,40 @@ pub struct Export {
     pub archival: bool,
     /// Files served under `/__data__/NAME`.
     pub data: Vec<(String, Vec<u8>)>,
+    /// For a letter: at most this many pages, and no text over other text
+    /// or past the page's edge. `None` for packs (pages of letters already
+    /// checked).
+    pub checks: Option<LetterChecks>,
+}
+
+/// What a letter's layout must respect.
+#[derive(Debug, Clone, Copy)]
+pub struct LetterChecks {
+    /// Most pages a letter may take (a template looping on pages is stopped
+    /// here).
+    pub max_pages: usize,
+}
+
+/// Why a document could not be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompileError {
+    /// Typst refused the markup.
+    Typst(TypesetError),
+    /// More pages than a letter may have.
+    Pages {
+        /// Pages laid out.
+        pages: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Text past the page's edge or over other text.
+    Overflow(crate::layout_check::Overflow),
+}
+
+impl From<TypesetError> for CompileError {
+    fn from(e: TypesetError) -> CompileError {
+        CompileError::Typst(e)
+    }
 }
 
 /// A document Typst refused, with each of its diagnostics kept whole:
@@ -248,11 +282,11 @@ impl LetterWorld {
     }
 
     /// Typesets `markup` to PDF; returns the bytes and the page count.
-    pub fn compile_pdf(&mut self, markup: String, export: Export) -> Result<(Vec<u8>, usize), TypesetError> {
+    pub fn compile_pdf(&mut self, markup: String, export: Export) -> Result<(Vec<u8>, usize), CompileError> {
         set_main(&mut self.main, &markup);
         self.today = export.date;
         self.data = export.data.into_iter().map(|(k, v)| (k, Bytes::new(v))).collect();
-        let result = self.compile_inner(&export.ident, export.date, export.archival);
+        let result = self.compile_inner(&export.ident, export.date, export.archival, export.checks);
         self.data.clear();
         // Keep memory bounded across thousands of letters, failed ones too:
         // keep only what the last three compiles (of any thread) used. On
@@ -263,9 +297,24 @@ impl LetterWorld {
         result
     }
 
-    fn compile_inner(&self, ident: &str, date: NaiveDate, archival: bool) -> Result<(Vec<u8>, usize), TypesetError> {
+    fn compile_inner(
+        &self,
+        ident: &str,
+        date: NaiveDate,
+        archival: bool,
+        checks: Option<LetterChecks>,
+    ) -> Result<(Vec<u8>, usize), CompileError> {
         let warned = typst::compile::<PagedDocument>(self);
         let document = warned.output.map_err(|errs| self.diagnostics(&errs))?;
+        if let Some(checks) = checks {
+            let pages = document.pages().len();
+            if pages > checks.max_pages {
+                return Err(CompileError::Pages { pages, max: checks.max_pages });
+            }
+            if let Some(overflow) = crate::layout_check::first_overflow(&document) {
+                return Err(CompileError::Overflow(overflow));
+            }
+        }
         let datetime = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8)
             .ok_or_else(|| TypesetError::plain(format!("date {date} cannot be a PDF date")))?;
         let standards = if archival {

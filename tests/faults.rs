@@ -179,6 +179,20 @@ fn a_real_full_disk_leaves_only_whole_files() {
 
 #[test]
 fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
+    stops_cleanly_on("-INT", 130);
+}
+
+/// What systemd and Kubernetes send to stop a job: the same clean stop,
+/// with the exit code of SIGTERM.
+#[test]
+fn sigterm_stops_cleanly_and_a_rerun_completes() {
+    stops_cleanly_on("-TERM", 143);
+}
+
+/// Sends `signal` to a run of 500 letters once 5 are written: the letters
+/// written are whole, the manifest lists exactly them, no temporary file is
+/// left, the exit code is `code`; the rerun builds everything.
+fn stops_cleanly_on(signal: &str, code: i32) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixtures().join("relance.yaml"), dir.path().join("relance.yaml")).unwrap();
     let template = std::fs::read_to_string(fixtures().join("moreau.yaml")).unwrap();
@@ -206,11 +220,11 @@ fn ctrl_c_stops_cleanly_and_a_rerun_completes() {
         assert!(std::time::Instant::now() < deadline, "no letter after 60 s");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let kill = std::process::Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert_eq!(o.status.code(), Some(code), "{err}");
     assert!(err.contains("relancez la même commande"), "{err}");
     assert!(temporaries(&out).is_empty());
     assert_pdfs_complete(&out);

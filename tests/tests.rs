@@ -9,6 +9,7 @@ mod errors;
 mod explain;
 mod extremes;
 mod faults;
+mod hostile_files;
 mod injection;
 mod law;
 mod packs;

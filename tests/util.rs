@@ -169,6 +169,12 @@ pub(crate) struct Cmd {
 }
 
 impl Cmd {
+    /// One more argument.
+    pub(crate) fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        self.command.arg(arg);
+        self
+    }
+
     /// Runs it.
     pub(crate) fn run(mut self) -> Outcome {
         let output = self.command.output().expect("run relance");

@@ -464,6 +464,14 @@ pub fn case_files(dir: &Path, config_file: Option<&Path>) -> Vec<Result<PathBuf,
     found
 }
 
+/// An error about one field of a case file found valid when read (an
+/// invoice copy, a value that does not fit the letter), placed at the
+/// field's line and column.
+pub fn field_error(file: &Path, field: &str, message: impl Into<String>) -> InputError {
+    let place = read_text(file).ok().and_then(|text| locate(&text, field));
+    InputError::new(file, message).at(place, field)
+}
+
 /// Reads and checks one case file.
 pub fn load_case(path: &Path) -> Result<Case, InputError> {
     read_text(path).and_then(|t| parse_case(path, &t))

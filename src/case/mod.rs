@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 pub use ids::{Bic, Iban, Siren};
 pub(crate) use load::parse_yaml;
 pub use load::{
-    InputError, LoadedCase, case_files, duplicate_id, duplicates, load_case, load_cases, load_config, parse_case,
-    parse_config,
+    InputError, LoadedCase, case_files, duplicate_id, duplicates, field_error, load_case, load_cases, load_config,
+    parse_case, parse_config,
 };
 pub use scalar::{Amount, CaseId, Date, Percent, Text, ValueError};
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use relance::settings::Shard;
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 use super::{Common, print_error};
 
@@ -20,9 +21,16 @@ pub(crate) struct Args {
     /// Mark every letter "PROJET" (for a lawyer's review); the manifest says so.
     #[arg(long)]
     draft: bool,
-    /// Typesetting threads; defaults to the number of cores.
-    #[arg(long)]
-    jobs: Option<usize>,
+    /// Typesetting threads (1 to 256); defaults to the number of cores.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
+    /// Most seconds one letter may take to typeset before the run is stopped
+    /// (exit code 3): a template that loops.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600), value_name = "SECONDS")]
+    letter_timeout: u64,
+    /// Most memory the run may use, in MiB, before it is stopped (exit code 3).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..=1_048_576), value_name = "MIB")]
+    memory_limit: u64,
     /// Build only the cases whose id hashes to K of N (0 ≤ K < N).
     #[arg(long, value_parser = Shard::parse, value_name = "K/N")]
     shard: Option<Shard>,
@@ -33,20 +41,36 @@ pub(crate) fn run(args: Args) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    // First Ctrl-C: finish the letter being written, write the manifest of
-    // what was built, exit 130. Second: stop at once.
+    // First Ctrl-C (SIGINT) or SIGTERM (what systemd and Kubernetes send):
+    // finish the letters being written, write the manifest of what was
+    // built, exit 130 (SIGINT) or 143 (SIGTERM). A second signal stops at
+    // once with the same code.
     let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+    let term = Arc::new(AtomicBool::new(false));
+    for (signal, code) in [(SIGINT, 130), (SIGTERM, 143)] {
+        // Order matters: the exit is armed before the flag can be set.
+        let armed = signal_hook::flag::register_conditional_shutdown(signal, code, cancel.clone())
+            .and_then(|_| signal_hook::flag::register(signal, cancel.clone()));
+        if let Err(e) = armed {
+            return super::fail(&format!("cannot handle signal {signal}: {e}"));
         }
-        eprintln!("interruption : fin de la lettre en cours, puis écriture du manifeste");
-    });
+    }
+    if let Err(e) = signal_hook::flag::register(SIGTERM, term.clone()) {
+        return super::fail(&format!("cannot handle SIGTERM: {e}"));
+    }
     settings.cancel = Some(cancel);
     settings.draft = args.draft;
     settings.shard = args.shard;
-    settings.jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    settings.jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let activity = Arc::new(relance::settings::Activity::default());
+    settings.activity = Some(activity.clone());
+    super::watchdog::start(
+        activity,
+        super::watchdog::Budget {
+            letter: std::time::Duration::from_secs(args.letter_timeout),
+            memory: args.memory_limit * 1024 * 1024,
+        },
+    );
     // A progress bar for people at a terminal; none in CI or in a pipe.
     settings.progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("CI").is_none();
     let report = match relance::run::build(&session, &args.common.cases, &args.out, &settings) {
@@ -65,11 +89,12 @@ pub(crate) fn run(args: Args) -> ExitCode {
         args.out.join("manifest.csv").display()
     );
     if report.interrupted {
+        let code = if term.load(Ordering::SeqCst) { 143 } else { 130 };
         eprintln!(
             "interrompu : {} dossier(s) traité(s) ; relancez la même commande pour produire le reste",
             report.rows
         );
-        ExitCode::from(130)
+        ExitCode::from(code)
     } else if report.failed > 0 {
         ExitCode::from(1)
     } else {

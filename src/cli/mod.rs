@@ -15,6 +15,7 @@ pub(crate) mod check;
 pub(crate) mod explain;
 pub(crate) mod init;
 pub(crate) mod plan;
+pub(crate) mod watchdog;
 
 #[derive(Parser)]
 #[command(name = "relance", version, about = "Turns unpaid invoices into French dunning letters (PDF).")]

@@ -44,6 +44,40 @@ pub struct BuiltLetter {
 /// so that it covers every page.
 const DRAFT_WATERMARK: &str = "#set page(foreground: place(center + horizon, rotate(-40deg, text(size: 120pt, weight: \"bold\", fill: rgb(200, 30, 30, 55))[PROJET])))\n";
 
+/// Most pages a letter may take; past this a template is looping.
+pub const MAX_PAGES: usize = 50;
+
+/// The field of `case` whose value is (part of) `text`, for an overflow.
+fn field_of(case: &Case, text: &str) -> Option<String> {
+    let d = &case.debtor;
+    let mut fields: Vec<(String, &str)> = vec![("debtor.name".into(), &d.name), ("debtor.city".into(), &d.city)];
+    fields.extend(d.contact.as_deref().map(|c| ("debtor.contact".to_string(), c)));
+    fields.extend(d.address.iter().enumerate().map(|(i, l)| (format!("debtor.address[{i}]"), l.as_str())));
+    fields.extend(
+        case.invoices.iter().enumerate().map(|(i, inv)| (format!("invoices[{i}].number"), inv.number.as_str())),
+    );
+    fields.push(("id".into(), &case.id.0));
+    // The value that is the text, else the longest value inside the text,
+    // else a value the text is part of.
+    let rank = |v: &str| {
+        if v == text {
+            Some((2, v.len()))
+        } else if text.contains(v) {
+            Some((1, v.len()))
+        } else if v.contains(text) {
+            Some((0, usize::MAX - v.len()))
+        } else {
+            None
+        }
+    };
+    fields
+        .into_iter()
+        .filter(|(_, v)| v.chars().count() >= 4)
+        .filter_map(|(f, v)| rank(v).map(|r| (r, f)))
+        .max()
+        .map(|(_, f)| f)
+}
+
 /// The file name of a letter: `<id>-<level>.pdf`.
 pub fn file_name(id: &str, level: Level) -> String {
     format!("{id}-{}.pdf", level.as_str())
@@ -89,11 +123,17 @@ pub fn build(
         ident: format!("relance/{}/{}/{}", case.id, level, date),
         archival: true,
         data: vec![("case.json".to_string(), data)],
+        checks: Some(typeset::LetterChecks { max_pages: MAX_PAGES }),
     };
     let template = template_name(level);
-    let (pdf, pages) = world.compile_pdf(markup, export).map_err(|mut error| {
-        error.locate_in(&session.templates, &template);
-        LetterError::Typeset { template, error }
+    let (pdf, pages) = world.compile_pdf(markup, export).map_err(|error| {
+        let mut error = LetterError::compile(&template, error);
+        match &mut error {
+            LetterError::Typeset { error, .. } => error.locate_in(&session.templates, &template),
+            LetterError::Overflow { field, overflow, .. } => *field = field_of(case, &overflow.text),
+            _ => {}
+        }
+        error
     })?;
     Ok(BuiltLetter { pdf, pages })
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::print;
 use super::sink::{Sink, Staged};
 use crate::case::InputError;
+use crate::csv_out::{CsvRecord, CsvWriter};
 use crate::error::RunError;
 use crate::escalation::Decision;
 use crate::plan::Planned;
@@ -76,6 +77,70 @@ pub struct ManifestRow {
     pub error: String,
 }
 
+impl Status {
+    /// `letter`, `none` or `error`, as in the manifest.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Letter => "letter",
+            Status::None => "none",
+            Status::Error => "error",
+        }
+    }
+}
+
+impl CsvRecord for ManifestRow {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "source",
+        "debtor",
+        "debtor_type",
+        "status",
+        "level",
+        "reason",
+        "channel",
+        "principal",
+        "penalties",
+        "indemnities",
+        "total",
+        "pages",
+        "file",
+        "sha256",
+        "draft",
+        "copies",
+        "email",
+        "warnings",
+        "error",
+    ];
+
+    fn cells(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        [
+            &self.id,
+            &self.source,
+            &self.debtor,
+            &self.debtor_type,
+            self.status.as_str(),
+            &self.level,
+            &self.reason,
+            &self.channel,
+            &self.principal,
+            &self.penalties,
+            &self.indemnities,
+            &self.total,
+            &self.pages,
+            &self.file,
+            &self.sha256,
+            &self.draft,
+            &self.copies,
+            &self.email,
+            &self.warnings,
+            &self.error,
+        ]
+        .into_iter()
+        .map(std::borrow::Cow::Borrowed)
+        .collect()
+    }
+}
+
 impl ManifestRow {
     /// The row of a planned case, before any file is written: its figures
     /// and decision, or nothing more than its id when the computation failed.
@@ -141,7 +206,7 @@ pub struct PackInfo {
 /// together, equal the manifest of the whole run. Both files appear whole
 /// at [`ManifestWriter::finish`], or not at all.
 pub struct ManifestWriter<'a> {
-    csv: csv::Writer<Box<dyn Staged + 'a>>,
+    csv: CsvWriter<Box<dyn Staged + 'a>>,
     json: Box<dyn Staged + 'a>,
     rows: usize,
     /// The first write error: the run goes on (letters are still worth
@@ -152,7 +217,7 @@ pub struct ManifestWriter<'a> {
 impl<'a> ManifestWriter<'a> {
     /// Starts both manifest files for a run at `date` (and its shard).
     pub fn new(sink: &'a dyn Sink, date: &str, shard: Option<&str>) -> std::io::Result<ManifestWriter<'a>> {
-        let csv = csv::Writer::from_writer(sink.create(Path::new("manifest.csv"))?);
+        let csv = CsvWriter::new(sink.create(Path::new("manifest.csv"))?);
         let mut json = sink.create(Path::new("manifest.json"))?;
         write!(
             json,
@@ -163,18 +228,11 @@ impl<'a> ManifestWriter<'a> {
         Ok(ManifestWriter { csv, json, rows: 0, failed: None })
     }
 
-    /// Appends a row. The CSV is meant to be opened in a spreadsheet:
-    /// free-text cells that a spreadsheet would run as a formula (`=`, `+`,
-    /// `-`, `@`, tab, CR) get a leading apostrophe. manifest.json keeps the
-    /// exact text.
+    /// Appends a row. The CSV goes through the one CSV writer, which
+    /// defuses cells a spreadsheet would run as a formula; manifest.json
+    /// keeps the exact text.
     pub fn push(&mut self, row: &ManifestRow) {
-        let mut cells = row.clone();
-        for cell in [&mut cells.debtor, &mut cells.reason, &mut cells.error, &mut cells.source, &mut cells.id] {
-            if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                cell.insert(0, '\'');
-            }
-        }
-        let result = self.csv.serialize(&cells).map_err(std::io::Error::other).and_then(|()| {
+        let result = self.csv.write(row).and_then(|()| {
             let sep = if self.rows == 0 { "\n    " } else { ",\n    " };
             write!(self.json, "{sep}")?;
             nested_json(&mut self.json, b"    ", row)
@@ -198,8 +256,7 @@ impl<'a> ManifestWriter<'a> {
         write!(self.json, ",\n  \"packs\": ")?;
         nested_json(&mut self.json, b"  ", packs)?;
         write!(self.json, ",\n  \"interrupted\": {interrupted}\n}}\n")?;
-        let csv = self.csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-        csv.commit()?;
+        self.csv.finish::<ManifestRow>()?.commit()?;
         self.json.commit()
     }
 }

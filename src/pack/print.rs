@@ -9,6 +9,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use std::borrow::Cow;
+
+use crate::csv_out::{CsvRecord, CsvWriter};
 use crate::escape::escape_typst;
 use crate::typeset::DATA_DIR;
 
@@ -213,32 +216,37 @@ pub(crate) fn deposit_markup(items: &[PackItem], sender: &str, sender_address: &
     m
 }
 
-/// The deposit list as CSV (same rows).
-pub(crate) fn deposit_csv(items: &[PackItem]) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Row<'a> {
-        number: usize,
-        recipient: &'a str,
-        address: &'a str,
-        postal_code: &'a str,
-        reference: &'a str,
-        pages: usize,
-        registered_number: &'a str,
+/// A row of the deposit list CSV.
+struct DepositRow<'a> {
+    number: usize,
+    item: &'a PackItem,
+}
+
+impl CsvRecord for DepositRow<'_> {
+    const HEADER: &'static [&'static str] =
+        &["number", "recipient", "address", "postal_code", "reference", "pages", "registered_number"];
+
+    fn cells(&self) -> Vec<Cow<'_, str>> {
+        let it = self.item;
+        vec![
+            self.number.to_string().into(),
+            it.recipient.as_str().into(),
+            it.address.as_str().into(),
+            it.postal_code.as_str().into(),
+            it.reference.as_str().into(),
+            it.pages().to_string().into(),
+            "".into(),
+        ]
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for (i, it) in items.iter().enumerate() {
-        w.serialize(Row {
-            number: i + 1,
-            recipient: &it.recipient,
-            address: &it.address,
-            postal_code: &it.postal_code,
-            reference: &it.reference,
-            pages: it.pages(),
-            registered_number: "",
-        })
-        .expect("CSV into memory");
+}
+
+/// The deposit list as CSV (same rows), through the one CSV writer.
+pub(crate) fn deposit_csv(items: &[PackItem]) -> std::io::Result<Vec<u8>> {
+    let mut w = CsvWriter::new(Vec::new());
+    for (i, item) in items.iter().enumerate() {
+        w.write(&DepositRow { number: i + 1, item })?;
     }
-    w.into_inner().expect("CSV into memory")
+    w.finish::<DepositRow>()
 }
 
 #[cfg(test)]
