@@ -13,21 +13,29 @@ use mail_builder::mime::{BodyPart, MimePart};
 use super::print::Document;
 
 /// What an e-mail carries.
-pub(crate) struct Email<'a> {
-    pub(crate) from_name: &'a str,
-    pub(crate) from: &'a str,
-    pub(crate) to_name: &'a str,
-    pub(crate) to: &'a str,
-    pub(crate) subject: String,
-    pub(crate) body: String,
-    pub(crate) date: NaiveDate,
+pub struct Email<'a> {
+    /// The creditor's name.
+    pub from_name: &'a str,
+    /// The creditor's address.
+    pub from: &'a str,
+    /// The debtor's name.
+    pub to_name: &'a str,
+    /// The debtor's address.
+    pub to: &'a str,
+    /// The subject line.
+    pub subject: String,
+    /// The text of the message.
+    pub body: String,
+    /// The run date (the Date header, at 09:00 UTC).
+    pub date: NaiveDate,
     /// Case id and level: make the Message-ID and boundary.
-    pub(crate) key: String,
-    pub(crate) attachments: Vec<&'a Document>,
+    pub key: String,
+    /// The letter and the invoice copies.
+    pub attachments: Vec<&'a Document>,
 }
 
 /// The subject SPEC §6 asks for: "Facture impayée n° …".
-pub(crate) fn subject(numbers: &[&str]) -> String {
+pub fn subject(numbers: &[&str]) -> String {
     if numbers.len() > 1 {
         format!("Factures impayées n° {}", numbers.join(", "))
     } else {
@@ -36,7 +44,7 @@ pub(crate) fn subject(numbers: &[&str]) -> String {
 }
 
 /// Serializes the message (CRLF line ends, base64 attachments).
-pub(crate) fn build(email: &Email) -> Vec<u8> {
+pub fn build(email: &Email) -> Vec<u8> {
     let hash = crate::atomic::sha256_hex(format!("{}/{}", email.key, email.date).as_bytes());
     let domain = email.from.rsplit_once('@').map(|(_, d)| d).unwrap_or("relance.invalid");
     // 09:00 UTC on the run date: a fixed hour keeps the file reproducible.

@@ -1,11 +1,11 @@
 //! What a run leaves on disk besides the letters: where files go ([`Sink`]),
 //! the manifest, the print packs and deposit lists, the e-mails.
 
-pub(crate) mod email;
+pub mod email;
 mod manifest;
 pub(crate) mod print;
 mod sink;
 
 pub use manifest::{ManifestRow, ManifestWriter, PackInfo, Status};
-pub use print::Placement;
+pub use print::{Document, Placement};
 pub use sink::{Folder, Sink, Staged};

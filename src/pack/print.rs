@@ -17,10 +17,13 @@ use crate::typeset::DATA_DIR;
 
 /// A PDF file to put in a pack, with its page count.
 #[derive(Debug, Clone)]
-pub(crate) struct Document {
-    pub(crate) name: String,
-    pub(crate) bytes: Vec<u8>,
-    pub(crate) pages: usize,
+pub struct Document {
+    /// Its file name.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Its page count.
+    pub pages: usize,
 }
 
 /// Where the bytes of a page of a pack are, until the pack is made: a run
