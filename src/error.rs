@@ -35,6 +35,21 @@ pub enum LetterError {
         /// The limit.
         max: usize,
     },
+    /// Characters that no font of the letter can print (PDF/A requires
+    /// every glyph to be embedded).
+    #[error(
+        "{} : aucune police de la lettre ne sait imprimer {} (modèle {template}) ; attendu : du texte en alphabet latin, grec ou cyrillique, ou une police qui les contient dans le dossier fonts/ des modèles",
+        if text.len() > 1 { "caractères sans police" } else { "caractère sans police" },
+        text.iter().map(|t| quote(t)).collect::<Vec<_>>().join(", ")
+    )]
+    MissingGlyphs {
+        /// The level's template.
+        template: String,
+        /// The field of the case they come from, when found.
+        field: Option<String>,
+        /// The characters, each once.
+        text: Vec<String>,
+    },
     /// Text laid out past the page's edge or over other text.
     #[error("{}", overflow_message(template, overflow))]
     Overflow {

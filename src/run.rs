@@ -224,7 +224,8 @@ fn deliver_case(
     let _busy = settings.activity.as_ref().map(|a| a.start(path, &crate::templates::template_name(letter.due.level)));
     let built = letter::build(session, world, &letter, settings.draft).map_err(|error| match error {
         // The clerk's value did not fit: an error of their data, at its field.
-        LetterError::Overflow { field: Some(ref field), .. } => {
+        LetterError::Overflow { field: Some(ref field), .. }
+        | LetterError::MissingGlyphs { field: Some(ref field), .. } => {
             RunError::Input(crate::case::field_error(path, field, error.to_string()))
         }
         error => RunError::Template { file: path.clone(), error: Box::new(error) },

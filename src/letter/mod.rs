@@ -47,6 +47,36 @@ const DRAFT_WATERMARK: &str = "#set page(foreground: place(center + horizon, rot
 /// Most pages a letter may take; past this a template is looping.
 pub const MAX_PAGES: usize = 50;
 
+/// The texts the fonts cannot print, when that is all Typst refused
+/// (PDF/A requires every glyph): one per character, in order, each once.
+fn missing_glyphs(error: &LetterError) -> Option<Vec<String>> {
+    let LetterError::Typeset { error, .. } = error else { return None };
+    let mut texts: Vec<String> = Vec::new();
+    for d in &error.diagnostics {
+        if !d.message.contains("could not be displayed with font") {
+            return None;
+        }
+        let text = d.message.split("`\"").nth(1)?.split("\"`").next()?.to_string();
+        if !texts.contains(&text) {
+            texts.push(text);
+        }
+    }
+    (!texts.is_empty()).then_some(texts)
+}
+
+/// The field of `case` whose value holds `text` (a character no font has).
+fn field_of_char(case: &Case, text: &str) -> Option<String> {
+    let d = &case.debtor;
+    let mut fields: Vec<(String, &str)> = vec![("debtor.name".into(), &d.name), ("debtor.city".into(), &d.city)];
+    fields.extend(d.contact.as_deref().map(|c| ("debtor.contact".to_string(), c)));
+    fields.extend(d.address.iter().enumerate().map(|(i, l)| (format!("debtor.address[{i}]"), l.as_str())));
+    fields.extend(
+        case.invoices.iter().enumerate().map(|(i, inv)| (format!("invoices[{i}].number"), inv.number.as_str())),
+    );
+    fields.extend(case.hold.as_deref().map(|h| ("hold".to_string(), h)));
+    fields.into_iter().find(|(_, v)| v.contains(text)).map(|(f, _)| f)
+}
+
 /// The field of `case` whose value is (part of) `text`, for an overflow.
 fn field_of(case: &Case, text: &str) -> Option<String> {
     let d = &case.debtor;
@@ -128,6 +158,10 @@ pub fn build(
     let template = template_name(level);
     let (pdf, pages) = world.compile_pdf(markup, export).map_err(|error| {
         let mut error = LetterError::compile(&template, error);
+        if let Some(missing) = missing_glyphs(&error) {
+            let field = missing.first().and_then(|c| field_of_char(case, c));
+            return LetterError::MissingGlyphs { template: template.clone(), field, text: missing };
+        }
         match &mut error {
             LetterError::Typeset { error, .. } => error.locate_in(&session.templates, &template),
             LetterError::Overflow { field, overflow, .. } => *field = field_of(case, &overflow.text),
