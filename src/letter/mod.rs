@@ -64,21 +64,8 @@ fn missing_glyphs(error: &LetterError) -> Option<Vec<String>> {
     (!texts.is_empty()).then_some(texts)
 }
 
-/// The field of `case` whose value holds `text` (a character no font has).
-fn field_of_char(case: &Case, text: &str) -> Option<String> {
-    let d = &case.debtor;
-    let mut fields: Vec<(String, &str)> = vec![("debtor.name".into(), &d.name), ("debtor.city".into(), &d.city)];
-    fields.extend(d.contact.as_deref().map(|c| ("debtor.contact".to_string(), c)));
-    fields.extend(d.address.iter().enumerate().map(|(i, l)| (format!("debtor.address[{i}]"), l.as_str())));
-    fields.extend(
-        case.invoices.iter().enumerate().map(|(i, inv)| (format!("invoices[{i}].number"), inv.number.as_str())),
-    );
-    fields.extend(case.hold.as_deref().map(|h| ("hold".to_string(), h)));
-    fields.into_iter().find(|(_, v)| v.contains(text)).map(|(f, _)| f)
-}
-
-/// The field of `case` whose value is (part of) `text`, for an overflow.
-fn field_of(case: &Case, text: &str) -> Option<String> {
+/// The case's text fields that a letter prints, with their paths.
+fn printed_fields(case: &Case) -> Vec<(String, &str)> {
     let d = &case.debtor;
     let mut fields: Vec<(String, &str)> = vec![("debtor.name".into(), &d.name), ("debtor.city".into(), &d.city)];
     fields.extend(d.contact.as_deref().map(|c| ("debtor.contact".to_string(), c)));
@@ -87,6 +74,17 @@ fn field_of(case: &Case, text: &str) -> Option<String> {
         case.invoices.iter().enumerate().map(|(i, inv)| (format!("invoices[{i}].number"), inv.number.as_str())),
     );
     fields.push(("id".into(), &case.id.0));
+    fields
+}
+
+/// The field of `case` whose value holds `text` (a character no font has).
+fn field_of_char(case: &Case, text: &str) -> Option<String> {
+    printed_fields(case).into_iter().find(|(_, v)| v.contains(text)).map(|(f, _)| f)
+}
+
+/// The field of `case` whose value is (part of) `text`, for an overflow.
+fn field_of(case: &Case, text: &str) -> Option<String> {
+    let fields = printed_fields(case);
     // The value that is the text, else the longest value inside the text,
     // else a value the text is part of.
     let rank = |v: &str| {
