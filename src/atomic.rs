@@ -54,6 +54,13 @@ pub(crate) fn persist(tmp: tempfile::NamedTempFile, path: &Path, flush: Flush) -
     Ok(())
 }
 
+/// Flushes a folder's entries (a file renamed into it) to disk.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
 /// SHA-256 of `bytes` as lower-case hexadecimal.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);

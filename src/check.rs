@@ -743,7 +743,10 @@ pub fn builtin_cases() -> (Vec<LoadedCase>, Vec<InputError>) {
     static FIXTURES: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/fixtures/cases");
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
-    let mut files: Vec<_> = FIXTURES.files().filter(|f| f.path() != Path::new("relance.yaml")).collect();
+    let is_case = |f: &&include_dir::File| {
+        f.path() != Path::new("relance.yaml") && f.path().extension().is_some_and(|x| x == "yaml" || x == "yml")
+    };
+    let mut files: Vec<_> = FIXTURES.files().filter(is_case).collect();
     files.sort_by_key(|f| f.path());
     for f in files {
         let path = Path::new("fixtures/cases").join(f.path());

@@ -23,6 +23,7 @@ pub mod error;
 pub mod escalation;
 pub mod escape;
 pub mod explain;
+pub mod journal;
 pub mod law;
 pub mod layout_check;
 pub mod letter;

@@ -22,5 +22,6 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => cli::check::run(args),
         cli::Command::Init(args) => cli::init::run(args),
         cli::Command::Explain(args) => cli::explain::run(args),
+        cli::Command::Journal(args) => cli::journal::run(args),
     }
 }

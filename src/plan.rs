@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::Session;
 use crate::case::{self, InputError, LoadedCase};
 use crate::escalation::{self, Decision};
+use crate::journal::{Issued, Journal};
 use crate::law::{self, Statement};
 use crate::letter::{self, Letter};
 use crate::pack::{ManifestRow, Status};
@@ -31,8 +32,13 @@ impl Planned {
 
 /// Computes what a case owes and which letter it is due for at the
 /// settings' date (`--level` forces the level).
-pub fn plan_case(session: &Session, loaded: LoadedCase, settings: &Settings) -> Planned {
+pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings) -> Planned {
     let date = settings.date;
+    if let Some(journal) = &settings.journal
+        && let Err(e) = add_history(&mut loaded, journal, settings)
+    {
+        return Planned { loaded, outcome: Err(e) };
+    }
     let outcome = law::statement(&loaded.case, &session.config.terms, &session.rates, date)
         .map(|owed| {
             let decision = escalation::decide(&loaded.case, &session.config, &owed, date, settings.forced);
@@ -40,6 +46,32 @@ pub fn plan_case(session: &Session, loaded: LoadedCase, settings: &Settings) -> 
         })
         .map_err(|e| InputError::new(&loaded.path, e.to_string()));
     Planned { loaded, outcome }
+}
+
+/// Adds the journal's letters dated before the run to the case's history
+/// (its YAML `letters:`), so that escalation counts from the last letter
+/// actually issued. A letter of the run date itself is left out: running
+/// again on the same day makes the same letter again, not the next one.
+fn add_history(loaded: &mut LoadedCase, journal: &Journal, settings: &Settings) -> Result<(), InputError> {
+    let id = loaded.case.id.0.clone();
+    if let Some(e) = journal.case_error(&id) {
+        return Err(e.clone());
+    }
+    let issued = journal.issued(&id);
+    if let Some(last) = issued.last()
+        && last.date > settings.date
+        && !settings.force
+    {
+        return Err(InputError::new(
+            &loaded.path,
+            format!(
+                "le journal a déjà une lettre ({}) du {} pour ce dossier, après la date de production {} ; attendu : une date de production au {} ou après, ou --force pour produire quand même",
+                last.level, last.date, settings.date, last.date
+            ),
+        ));
+    }
+    loaded.case.letters.extend(issued.iter().filter(|i| i.date < settings.date).map(Issued::as_sent));
+    Ok(())
 }
 
 /// The case files a `CASES` argument names: a folder's case files (see

@@ -11,6 +11,7 @@ use crate::Session;
 use crate::atomic::sha256_hex;
 use crate::case::{Case, Channel, InputError, LoadedCase};
 use crate::error::{LetterError, RunError};
+use crate::journal::{Claimed, Issued};
 use crate::letter::{self, Letter};
 use crate::pack::print::{Document, Origin, PackDoc, PackItem};
 use crate::pack::{self, ManifestRow, ManifestWriter, PackInfo, Sink, Status};
@@ -168,7 +169,7 @@ fn build_case(
     let row = ManifestRow::planned(&planned);
     match deliver_case(session, world, &planned, settings, sink) {
         Ok(Some(done)) => done.apply(row),
-        Ok(None) => (row, None, None),
+        Ok(None) => Built::row(row),
         Err(error) => {
             let mut row = row;
             row.status = Status::Error;
@@ -177,13 +178,14 @@ fn build_case(
                 RunError::Io { .. } => error.message(),
                 _ => error.to_string(),
             };
-            (row, None, Some(error))
+            Built::failed(row, error)
         }
     }
 }
 
 /// What a built case adds to its manifest row.
 struct Done {
+    issued: Issued,
     pages: usize,
     file: String,
     sha256: String,
@@ -202,7 +204,7 @@ impl Done {
         if let Delivery::Email(p) = &self.delivery {
             row.email = p.display().to_string();
         }
-        (row, Some(self.delivery), None)
+        Built { row, delivery: Some(self.delivery), error: None, issued: Some(self.issued) }
     }
 }
 
@@ -238,7 +240,25 @@ fn deliver_case(
         path: rel.clone(),
         source,
     })?;
+    let (owed, due) = (letter.owed, letter.due);
     let done = Done {
+        issued: Issued {
+            entry: Issued::id(&letter.case.id.0, due.level, letter.date),
+            case: letter.case.id.0.clone(),
+            level: due.level,
+            channel: due.channel,
+            date: letter.date,
+            deadline: due.deadline,
+            invoices: owed
+                .invoices
+                .iter()
+                .map(|i| Claimed { number: i.number.clone(), outstanding: i.outstanding })
+                .collect(),
+            total: owed.total,
+            file: format!("letters/{name}"),
+            sha256: sha256_hex(&built.pdf),
+            run: String::new(),
+        },
         pages: built.pages,
         file: format!("letters/{name}"),
         sha256: sha256_hex(&built.pdf),
@@ -394,6 +414,29 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panique sans message".to_string())
 }
 
+/// Writes the letters this run issued that the journal does not hold yet
+/// as one journal file (none when there is nothing new).
+fn record_in_journal(settings: &Settings, mut issued: Vec<Issued>) -> std::io::Result<()> {
+    let Some(journal) = &settings.journal else { return Ok(()) };
+    issued.retain(|i| !journal.has(&i.entry));
+    if issued.is_empty() {
+        return Ok(());
+    }
+    issued.sort_by(|a, b| a.entry.cmp(&b.entry));
+    let shard = settings.shard.map(|s| s.to_string());
+    let ids: Vec<&str> = issued.iter().map(|i| i.entry.as_str()).collect();
+    let run = crate::journal::run_id(settings.date, shard.as_deref(), &ids);
+    let entries: Vec<crate::journal::Entry> = issued
+        .into_iter()
+        .map(|mut i| {
+            i.run = run.clone();
+            crate::journal::Entry::Issued(i)
+        })
+        .collect();
+    let header = crate::journal::Header { relance_journal: crate::journal::FORMAT, run, date: settings.date, shard };
+    crate::journal::write(&journal.dir, &header, &entries).map(|_| ())
+}
+
 /// What errors of one file are sorted by: the message without its place.
 fn sort_message(e: &RunError) -> String {
     match e {
@@ -404,7 +447,23 @@ fn sort_message(e: &RunError) -> String {
 
 /// A case's manifest row, what its letter still needs, and its error as
 /// read (with line and field) when its file failed.
-type Built = (ManifestRow, Option<Delivery>, Option<RunError>);
+struct Built {
+    row: ManifestRow,
+    delivery: Option<Delivery>,
+    error: Option<RunError>,
+    /// The journal entry of the letter built.
+    issued: Option<Issued>,
+}
+
+impl Built {
+    fn row(row: ManifestRow) -> Built {
+        Built { row, delivery: None, error: None, issued: None }
+    }
+
+    fn failed(row: ManifestRow, error: RunError) -> Built {
+        Built { row, delivery: None, error: Some(error), issued: None }
+    }
+}
 
 /// A case file of the run, once every file has been read once.
 enum Slot {
@@ -563,7 +622,9 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     // thread's case before theirs.
     let mut waiting = std::collections::BTreeMap::new();
     let mut next_row = 0;
-    let mut record = |(row, delivery, error): Built, report: &mut BuildReport| {
+    let mut issued = Vec::new();
+    let mut record = |Built { row, delivery, error, issued: entry }: Built, report: &mut BuildReport| {
+        issued.extend(entry);
         match delivery {
             Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
             Some(Delivery::Pack(_, item)) => courrier.push(item),
@@ -588,7 +649,7 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
         &cancelled,
         &|| session.world(),
         &|world, i| -> Built {
-            let failed = |e: &InputError| (ManifestRow::for_error(e, None), None, Some(RunError::Input(e.clone())));
+            let failed = |e: &InputError| Built::failed(ManifestRow::for_error(e, None), RunError::Input(e.clone()));
             match &slots[i] {
                 Slot::Bad(e) => failed(e),
                 Slot::Case(path) => {
@@ -611,7 +672,7 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
                         let error = RunError::Internal { file: path.to_path_buf(), message: panic_message(&*payload) };
                         let mut row = ManifestRow::for_error(&InputError::new(path, ""), None);
                         row.error = error.to_string();
-                        (row, None, Some(error))
+                        Built::failed(row, error)
                     })
                 }
             }
@@ -639,9 +700,14 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     }
     report.errors.sort_by_cached_key(|e| (e.file().to_path_buf(), sort_message(e)));
     report.failed = report.failures.len() + usize::from(report.rows == 0 && !report.errors.is_empty());
-    // Letters, e-mails and packs reach the disk before the manifest that
-    // lists them; then the manifest's own rename.
+    // Letters, e-mails and packs reach the disk before the journal and the
+    // manifest that list them; then the manifest's own rename. Killed
+    // before the journal is written, the run is made again: it issues the
+    // same letters (same bytes) and records them.
     sink.sync()?;
+    if settings.record && !settings.draft {
+        record_in_journal(settings, issued)?;
+    }
     manifest.finish(&report.errors, &packs, report.interrupted)?;
     sink.sync()?;
     Ok(report)

@@ -116,6 +116,20 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The journal folder of a run over `cases`: `journal:` of the config
+    /// (relative to it), else `journal/` in the cases folder.
+    pub fn journal_dir(&self, cases: &Path) -> PathBuf {
+        match &self.config.journal {
+            Some(dir) => self.config_path.parent().unwrap_or(Path::new(".")).join(dir),
+            None => {
+                let folder = if cases.is_dir() { cases } else { cases.parent().unwrap_or(Path::new(".")) };
+                folder.join("journal")
+            }
+        }
+    }
+}
+
 /// The config path for a cases folder when `--config` is not given.
 pub fn default_config_path(cases: &Path) -> PathBuf {
     if cases.is_dir() {

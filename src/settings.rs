@@ -36,6 +36,15 @@ pub struct Settings {
     /// Where the run says which letter each thread is typesetting, for a
     /// watchdog that stops a template running out of time or memory.
     pub activity: Option<Arc<Activity>>,
+    /// The journal read before the run: the history of each case. `None`:
+    /// only the YAML `letters:` count.
+    pub journal: Option<Arc<crate::journal::Journal>>,
+    /// Record what the run issues in the journal (not for `--draft`,
+    /// `--no-record`, `plan`).
+    pub record: bool,
+    /// `--force`: build a case even when the journal has a letter dated
+    /// after the run date.
+    pub force: bool,
 }
 
 /// What each typesetting thread is doing: the case and template of the
@@ -96,6 +105,9 @@ impl Settings {
             shard: None,
             cancel: None,
             activity: None,
+            journal: None,
+            record: false,
+            force: false,
         }
     }
 

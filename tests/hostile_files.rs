@@ -162,7 +162,7 @@ fn init_completes_a_half_made_folder_and_refuses_to_overwrite() {
 /// starts its body with `line`.
 fn templates_with(level: &str, line: &str) -> Dir {
     let dir = Dir::new();
-    copy_tree(&fixtures(), &dir.join("cases"));
+    copy_fixtures(&dir.join("cases"));
     dir.relance(["init", "starter"]).expect_code(0);
     dir.edit(&format!("starter/letter-templates/{level}.typ.j2"), |t| {
         t.replacen("{% block body %}\n", &format!("{{% block body %}}\n{line}\n"), 1)

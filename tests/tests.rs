@@ -11,6 +11,7 @@ mod extremes;
 mod faults;
 mod hostile_files;
 mod injection;
+mod journal;
 mod law;
 mod packs;
 mod snapshots;

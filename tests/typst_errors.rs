@@ -9,7 +9,7 @@ use crate::util::*;
 /// templates) in `starter/`.
 fn starter() -> Dir {
     let dir = Dir::new();
-    copy_tree(&fixtures(), &dir.join("cases"));
+    copy_fixtures(&dir.join("cases"));
     dir.relance(["init", "starter"]).expect_code(0);
     dir
 }

@@ -73,8 +73,12 @@ pub(crate) fn assert_has(text: &str, needles: &[&str]) {
 }
 
 /// Copies the fixture cases (and their invoice copies) into `dir`.
+/// Copies the fixture cases (and their invoice copies) into `dir`: never
+/// the journal a run of the README's command may have left in
+/// `fixtures/cases/journal/`.
 pub(crate) fn copy_fixtures(dir: &Path) {
     copy_tree(&fixtures(), dir);
+    let _ = std::fs::remove_dir_all(dir.join("journal"));
 }
 
 /// Copies a folder recursively.

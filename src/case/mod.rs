@@ -31,6 +31,10 @@ pub struct Config {
     pub terms: Terms,
     /// When each level is due and how it goes out.
     pub policy: Policy,
+    /// The journal folder, relative to this file; `journal/` in the cases
+    /// folder when absent.
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub journal: Option<String>,
 }
 
 /// The creditor: printed in the letterhead, the footer and the payment block.

@@ -31,6 +31,12 @@ pub(crate) struct Args {
     /// Most memory the run may use, in MiB, before it is stopped (exit code 3).
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..=1_048_576), value_name = "MIB")]
     memory_limit: u64,
+    /// Do not record the letters in the journal (a reprint).
+    #[arg(long)]
+    no_record: bool,
+    /// Build a case even when the journal holds a letter dated after --date.
+    #[arg(long)]
+    force: bool,
     /// Build only the cases whose id hashes to K of N (0 ≤ K < N).
     #[arg(long, value_parser = Shard::parse, value_name = "K/N")]
     shard: Option<Shard>,
@@ -60,6 +66,8 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     settings.cancel = Some(cancel);
     settings.draft = args.draft;
+    settings.record = !args.no_record;
+    settings.force = args.force;
     settings.shard = args.shard;
     settings.jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let activity = Arc::new(relance::settings::Activity::default());

@@ -14,6 +14,7 @@ pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod explain;
 pub(crate) mod init;
+pub(crate) mod journal;
 pub(crate) mod plan;
 pub(crate) mod watchdog;
 
@@ -36,6 +37,8 @@ pub(crate) enum Command {
     Init(init::Args),
     /// Print the décompte of a case (or of every case in a folder).
     Explain(explain::Args),
+    /// The history of each case; `journal void` records a letter never posted.
+    Journal(journal::Args),
 }
 
 /// What `build`, `plan` and `explain` share.
@@ -68,8 +71,17 @@ impl Common {
         let session = Session::open(&config, self.templates.as_deref(), self.rates.as_deref()).map_err(|e| fail(&e))?;
         let mut settings = Settings::new(self.date.unwrap_or_else(today));
         settings.forced = self.level;
+        let journal = relance::journal::Journal::load(&session.journal_dir(&self.cases)).map_err(|e| fail(&e))?;
+        settings.journal = Some(std::sync::Arc::new(journal));
         Ok((session, settings))
     }
+}
+
+/// The session of a command over `cases`, or the exit code of a setup
+/// error, printed.
+pub(crate) fn session(cases: &std::path::Path, config: Option<&std::path::Path>) -> Result<Session, ExitCode> {
+    let config = config.map_or_else(|| default_config_path(cases), std::path::Path::to_path_buf);
+    Session::open(&config, None, None).map_err(|e| fail(&e))
 }
 
 /// `--format`.

@@ -1,0 +1,409 @@
+//! The journal: what relance issued, run after run, so that a daily run
+//! sends each letter once. No database: a folder of plain files
+//! (`<cases>/journal/` unless `journal:` in relance.yaml says otherwise),
+//! one JSON Lines file per run (per shard for a sharded run), written whole
+//! (temporary file, fsync, rename) and never rewritten. A correction is a
+//! new entry: `relance journal void` records that a letter was never
+//! posted, and escalation then ignores it.
+//!
+//! A file's first line says its format version; each next line is one
+//! entry. The history of a case is its YAML `letters:` (what was sent
+//! before relance) plus its entries here.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::case::{Channel, InputError, Level, SentLetter};
+use crate::text::quote;
+
+/// The format version this relance writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// The first line of a journal file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// The format version ([`FORMAT`]).
+    pub relance_journal: u32,
+    /// The run that wrote the file.
+    pub run: String,
+    /// The run date.
+    pub date: NaiveDate,
+    /// `K/N` for a sharded run.
+    #[serde(default)]
+    pub shard: Option<String>,
+}
+
+/// One line of a journal file after the header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    /// A letter issued by a run.
+    Issued(Issued),
+    /// A letter recorded as never posted (print jam, wrong address).
+    Void(Void),
+}
+
+/// A letter issued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issued {
+    /// `<case>/<level>/<date>`: the same letter issued twice has one id.
+    pub entry: String,
+    /// The case id.
+    pub case: String,
+    /// Its level.
+    pub level: Level,
+    /// How it goes out.
+    pub channel: Channel,
+    /// The letter's date.
+    pub date: NaiveDate,
+    /// The pay-by date it gives.
+    pub deadline: NaiveDate,
+    /// The invoices claimed and what was claimed on each.
+    pub invoices: Vec<Claimed>,
+    /// The total claimed.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    /// The letter's file, relative to the run's output.
+    pub file: String,
+    /// SHA-256 of the letter.
+    pub sha256: String,
+    /// The run that issued it.
+    pub run: String,
+}
+
+/// An invoice claimed in a letter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claimed {
+    /// The invoice number.
+    pub number: String,
+    /// The principal claimed on it.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub outstanding: Decimal,
+}
+
+/// A letter recorded as never posted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Void {
+    /// The entry voided.
+    pub voids: String,
+    /// Why, in the clerk's words.
+    pub reason: String,
+    /// When it was recorded.
+    pub date: NaiveDate,
+}
+
+impl Issued {
+    /// The id of a letter: `<case>/<level>/<date>`.
+    pub fn id(case: &str, level: Level, date: NaiveDate) -> String {
+        format!("{case}/{level}/{date}")
+    }
+
+    /// The letter as a case's history sees it.
+    pub fn as_sent(&self) -> SentLetter {
+        SentLetter { level: self.level, date: crate::case::Date(self.date), channel: self.channel }
+    }
+}
+
+/// Every journal file of a folder, read.
+#[derive(Debug, Default)]
+pub struct Journal {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Issued letters not voided, by case, oldest first.
+    issued: BTreeMap<String, Vec<Issued>>,
+    /// Every entry id issued (voided or not): an id is recorded once.
+    ids: HashSet<String>,
+    /// Entries voided, with the void.
+    voided: HashMap<String, Void>,
+    /// Every issued entry by id, voided or not.
+    all: HashMap<String, Issued>,
+    /// Errors of lines that name a case: that case cannot be built.
+    case_errors: HashMap<String, InputError>,
+}
+
+/// A journal that cannot be used at all.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct JournalError(pub InputError);
+
+impl Journal {
+    /// Reads every `*.jsonl` file of `dir` (none if it does not exist).
+    ///
+    /// A line that names a case but is wrong makes that case fail; a line
+    /// from which no case can be read, a file of a newer format, or a file
+    /// that cannot be read stops the run (a letter recorded there could be
+    /// sent twice).
+    pub fn load(dir: &Path) -> Result<Journal, JournalError> {
+        let mut journal = Journal { dir: dir.to_path_buf(), ..Journal::default() };
+        let Ok(read) = std::fs::read_dir(dir) else { return Ok(journal) };
+        let mut files: Vec<PathBuf> = read
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect();
+        files.sort();
+        let mut voids = Vec::new();
+        for file in files {
+            let bytes = crate::safe_read::read(&file, 64 * 1024 * 1024, None)
+                .map_err(|e| JournalError(InputError::new(&file, e.to_string())))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                JournalError(InputError::new(&file, "ce n'est pas du texte UTF-8 ; un journal est écrit par relance"))
+            })?;
+            journal.read_file(&file, &text, &mut voids)?;
+        }
+        for v in voids {
+            for list in journal.issued.values_mut() {
+                list.retain(|i| i.entry != v.voids);
+            }
+            journal.voided.insert(v.voids.clone(), v);
+        }
+        for list in journal.issued.values_mut() {
+            list.sort_by_key(|i| (i.date, i.level));
+        }
+        Ok(journal)
+    }
+
+    fn read_file(&mut self, file: &Path, text: &str, voids: &mut Vec<Void>) -> Result<(), JournalError> {
+        let at = |line: usize, field: &str, message: String| {
+            let mut e = InputError::field(file, field, message);
+            e.line = Some(line as u64);
+            e
+        };
+        let mut lines = text.lines().enumerate();
+        let Some((_, first)) = lines.next() else {
+            return Err(JournalError(InputError::new(file, "fichier de journal vide ; il commence par sa version")));
+        };
+        let version: serde_json::Value = serde_json::from_str(first).map_err(|_| {
+            JournalError(at(1, "relance_journal", "la première ligne n'est pas l'en-tête du journal".into()))
+        })?;
+        match version.get("relance_journal").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(FORMAT) => {}
+            Some(v) if v > u64::from(FORMAT) => {
+                return Err(JournalError(at(
+                    1,
+                    "relance_journal",
+                    format!(
+                        "journal au format {v}, plus récent que celui de cette version de relance ({FORMAT}) ; mettez relance à jour"
+                    ),
+                )));
+            }
+            _ => {
+                return Err(JournalError(at(
+                    1,
+                    "relance_journal",
+                    format!("en-tête de journal invalide ; attendu : {{\"relance_journal\": {FORMAT}, …}}"),
+                )));
+            }
+        }
+        for (i, line) in lines {
+            let n = i + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Entry>(line) {
+                Ok(Entry::Issued(e)) => {
+                    if e.entry != Issued::id(&e.case, e.level, e.date) {
+                        let msg = format!(
+                            "identifiant {} ; attendu : {}",
+                            quote(&e.entry),
+                            Issued::id(&e.case, e.level, e.date)
+                        );
+                        self.case_errors.entry(e.case.clone()).or_insert_with(|| at(n, "entry", msg));
+                        continue;
+                    }
+                    if self.ids.insert(e.entry.clone()) {
+                        self.all.insert(e.entry.clone(), e.clone());
+                        self.issued.entry(e.case.clone()).or_default().push(e);
+                    }
+                }
+                Ok(Entry::Void(v)) => voids.push(v),
+                Err(err) => {
+                    let case = serde_json::from_str::<serde_json::Value>(line)
+                        .ok()
+                        .and_then(|v| v.get("case").and_then(|c| c.as_str().map(str::to_string)));
+                    let msg = format!("entrée illisible ({err}) ; un journal n'est écrit que par relance");
+                    match case {
+                        Some(case) => {
+                            self.case_errors.entry(case).or_insert_with(|| at(n, "entry", msg));
+                        }
+                        None => return Err(JournalError(at(n, "case", msg))),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The letters issued to a case and not voided, oldest first.
+    pub fn issued(&self, case: &str) -> &[Issued] {
+        self.issued.get(case).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether an entry is recorded already.
+    pub fn has(&self, entry: &str) -> bool {
+        self.ids.contains(entry)
+    }
+
+    /// The error of a case's journal lines, if any.
+    pub fn case_error(&self, case: &str) -> Option<&InputError> {
+        self.case_errors.get(case)
+    }
+
+    /// The entry `id`, if issued, and its void if voided.
+    pub fn find(&self, id: &str) -> Option<(Option<&Issued>, Option<&Void>)> {
+        let issued = self.issued.values().flatten().find(|i| i.entry == id);
+        let void = self.voided.get(id);
+        (issued.is_some() || void.is_some() || self.ids.contains(id)).then_some((issued, void))
+    }
+
+    /// Every case with entries.
+    pub fn cases(&self) -> impl Iterator<Item = &str> {
+        self.issued.keys().map(String::as_str)
+    }
+}
+
+/// Writes one journal file, whole: header, then `entries`. The name is
+/// derived from the run (date, shard and entries), so that a run made again
+/// after a crash writes the same file.
+pub fn write(dir: &Path, header: &Header, entries: &[Entry]) -> std::io::Result<PathBuf> {
+    let mut text = serde_json::to_string(header).map_err(std::io::Error::other)?;
+    text.push('\n');
+    for e in entries {
+        text.push_str(&serde_json::to_string(e).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    let shard = header.shard.as_deref().map(|s| format!("-shard-{}", s.replace('/', "-of-"))).unwrap_or_default();
+    let path = dir.join(format!("{}-{}{shard}.jsonl", header.date, header.run));
+    crate::atomic::write_atomic(&path, text.as_bytes())?;
+    crate::atomic::sync_dir(dir)?;
+    Ok(path)
+}
+
+/// A run's id: a hash of its date, shard and the ids of the entries it
+/// records, so that the same run gives the same id (and the same file
+/// name) however often it is made.
+pub fn run_id(date: NaiveDate, shard: Option<&str>, ids: &[&str]) -> String {
+    let mut key = format!("{date}|{}", shard.unwrap_or(""));
+    for id in ids {
+        key.push('|');
+        key.push_str(id);
+    }
+    crate::atomic::sha256_hex(key.as_bytes())[..12].to_string()
+}
+
+/// Records that `entry` was never posted: a new journal file holding the
+/// void (the entry itself is never rewritten). The entry must exist and not
+/// be voided already.
+pub fn void(dir: &Path, entry: &str, reason: &str, date: NaiveDate) -> Result<PathBuf, JournalError> {
+    let journal = Journal::load(dir)?;
+    let reason = crate::text::one_line(reason).map_err(|m| JournalError(InputError::new(dir, m)))?;
+    match journal.find(entry) {
+        None => {
+            return Err(JournalError(InputError::new(
+                dir,
+                format!(
+                    "aucune lettre {} dans ce journal ; attendu : un identifiant DOSSIER/NIVEAU/DATE que « relance journal » affiche",
+                    quote(entry)
+                ),
+            )));
+        }
+        Some((_, Some(v))) => {
+            return Err(JournalError(InputError::new(
+                dir,
+                format!("la lettre {} est déjà enregistrée comme non envoyée ({})", quote(entry), v.reason),
+            )));
+        }
+        Some(_) => {}
+    }
+    let v = Void { voids: entry.to_string(), reason, date };
+    let run = format!("void-{}", &crate::atomic::sha256_hex(entry.as_bytes())[..12]);
+    let header = Header { relance_journal: FORMAT, run, date, shard: None };
+    write(dir, &header, &[Entry::Void(v)])
+        .map_err(|e| JournalError(InputError::new(dir, format!("écriture impossible : {e}"))))
+}
+
+/// One line of a case's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryRow {
+    /// The case id.
+    pub case: String,
+    /// The entry id (`-` for a letter of the case file).
+    pub entry: String,
+    /// The level.
+    pub level: Level,
+    /// The letter's date.
+    pub date: NaiveDate,
+    /// How it went out.
+    pub channel: Channel,
+    /// `journal`, `dossier` (the YAML `letters:`), or `annulée : <reason>`.
+    pub source: String,
+}
+
+/// The history of each loaded case (only `only` when given): its YAML
+/// letters and its journal entries, voided ones included and said so.
+pub fn history(cases: &[crate::case::LoadedCase], journal: &Journal, only: Option<&str>) -> Vec<HistoryRow> {
+    let mut rows = Vec::new();
+    for l in cases.iter().filter(|l| only.is_none_or(|o| o == l.case.id.0)) {
+        let id = &l.case.id.0;
+        for s in &l.case.letters {
+            rows.push(HistoryRow {
+                case: id.clone(),
+                entry: "-".into(),
+                level: s.level,
+                date: s.date.0,
+                channel: s.channel,
+                source: "dossier".into(),
+            });
+        }
+        for i in journal.issued(id) {
+            rows.push(HistoryRow {
+                case: id.clone(),
+                entry: i.entry.clone(),
+                level: i.level,
+                date: i.date,
+                channel: i.channel,
+                source: "journal".into(),
+            });
+        }
+        for (voided, v) in &journal.voided {
+            if let Some(i) = journal.all.get(voided).filter(|i| &i.case == id) {
+                rows.push(HistoryRow {
+                    case: id.clone(),
+                    entry: i.entry.clone(),
+                    level: i.level,
+                    date: i.date,
+                    channel: i.channel,
+                    source: format!("annulée le {} : {}", v.date, v.reason),
+                });
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.case, a.date, a.level).cmp(&(&b.case, b.date, b.level)));
+    rows
+}
+
+/// The history as a text table.
+pub fn history_table(rows: &[HistoryRow]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.case.clone(),
+                r.date.to_string(),
+                r.level.to_string(),
+                r.channel.as_str().to_string(),
+                r.entry.clone(),
+                r.source.clone(),
+            ]
+        })
+        .collect();
+    crate::table::render("", &["dossier", "date", "niveau", "canal", "entrée", "source"], &cells, &[])
+}

@@ -1,0 +1,180 @@
+//! The journal of what was issued: daily runs send each letter once, the
+//! next level comes after the policy's delay from the last recorded
+//! letter, a reprint or a draft records nothing, a void is ignored by
+//! escalation, and hostile journal files give errors with their place.
+
+use crate::util::*;
+
+/// The letters a run of `dir` at `date` built.
+fn letters(dir: &Dir, out: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(out).join("letters"))
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn journal_files(dir: &Dir) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("journal"))
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn build(dir: &Dir, date: &str, out: &str, extra: &[&str]) -> Outcome {
+    let mut cmd = dir.relance(["build", ".", "--date", date, "--out", out]);
+    for a in extra {
+        cmd = cmd.arg(a);
+    }
+    cmd.run()
+}
+
+#[test]
+fn daily_runs_issue_each_letter_once_and_escalate_from_the_journal() {
+    let dir = Dir::with_fixtures();
+    assert_eq!(build(&dir, "2026-11-22", "d1", &[]).output.status.code(), Some(0));
+    assert_eq!(letters(&dir, "d1").len(), 6);
+    assert_eq!(journal_files(&dir).len(), 1);
+    // The same day again: the same letters, byte for byte, nothing recorded twice.
+    assert_eq!(build(&dir, "2026-11-22", "d1-again", &[]).output.status.code(), Some(0));
+    assert_eq!(letters(&dir, "d1-again"), letters(&dir, "d1"));
+    for name in letters(&dir, "d1") {
+        let a = std::fs::read(dir.join("d1/letters").join(&name)).unwrap();
+        let b = std::fs::read(dir.join("d1-again/letters").join(&name)).unwrap();
+        assert!(a == b, "{name} differs");
+    }
+    assert_eq!(journal_files(&dir).len(), 1, "no second journal file");
+    // The next day: nothing became due.
+    build(&dir, "2026-11-23", "d2", &[]);
+    assert!(letters(&dir, "d2").is_empty(), "{:?}", letters(&dir, "d2"));
+    // The policy: formelle 15 days after the amicale; DUPONT had its formelle
+    // on the 22nd, so its avertissement is due on 7 December, not before.
+    build(&dir, "2026-12-06", "d15", &[]);
+    assert!(!letters(&dir, "d15").iter().any(|l| l.starts_with("DUPONT-001")), "{:?}", letters(&dir, "d15"));
+    build(&dir, "2026-12-07", "d16", &[]);
+    assert!(letters(&dir, "d16").contains(&"DUPONT-001-avertissement.pdf".to_string()), "{:?}", letters(&dir, "d16"));
+    let history = dir.relance(["journal", ".", "--case", "DUPONT-001"]).expect_code(0).stdout();
+    assert!(
+        history.contains("DUPONT-001/formelle/2026-11-22") && history.contains("DUPONT-001/avertissement/2026-12-07"),
+        "{history}"
+    );
+    // The avertissement cites the formelle issued by relance.
+    let text = dir.pdf_text("d16/letters/DUPONT-001-avertissement.pdf");
+    assert!(text.contains("22 novembre 2026"), "{text}");
+}
+
+#[test]
+fn drafts_reprints_and_plans_record_nothing() {
+    let dir = Dir::with_fixtures();
+    build(&dir, "2026-11-22", "draft", &["--draft"]);
+    build(&dir, "2026-11-22", "reprint", &["--no-record"]);
+    dir.relance(["plan", ".", "--date", "2026-11-22"]).expect_code(0);
+    assert!(journal_files(&dir).is_empty(), "{:?}", journal_files(&dir));
+    assert_eq!(letters(&dir, "reprint").len(), 6);
+}
+
+#[test]
+fn a_date_before_the_last_entry_fails_that_case_unless_forced() {
+    let dir = Dir::with_fixtures();
+    build(&dir, "2026-11-22", "d1", &[]);
+    let out = build(&dir, "2026-11-20", "early", &[]);
+    assert_eq!(out.output.status.code(), Some(1), "{}", out.stderr());
+    assert!(
+        out.stderr().contains("dupont.yaml: le journal a déjà une lettre (formelle) du 2026-11-22 pour ce dossier, après la date de production 2026-11-20"),
+        "{}",
+        out.stderr()
+    );
+    // Cases without such a letter are decided as usual.
+    assert!(out.stderr().contains("en erreur"));
+    let forced = build(&dir, "2026-11-20", "forced", &["--force"]);
+    assert_eq!(forced.output.status.code(), Some(0), "{}", forced.stderr());
+}
+
+#[test]
+fn a_voided_letter_is_ignored_by_escalation() {
+    let dir = Dir::with_fixtures();
+    build(&dir, "2026-11-22", "d1", &[]);
+    dir.relance(["journal", "void", "DUPONT-001/formelle/2026-11-22", "--reason", "bourrage", "--date", "2026-11-22"])
+        .expect_code(0);
+    // The formelle was never posted: the next day it is due again.
+    build(&dir, "2026-11-23", "d2", &[]);
+    assert_eq!(letters(&dir, "d2"), ["DUPONT-001-formelle.pdf"]);
+    let history = dir.relance(["journal", ".", "--case", "DUPONT-001"]).expect_code(0).stdout();
+    assert!(history.contains("annulée le 2026-11-22 : bourrage"), "{history}");
+    let again = dir
+        .relance(["journal", "void", "DUPONT-001/formelle/2026-11-22", "--reason", "x", "--date", "2026-11-23"])
+        .expect_code(2);
+    assert!(again.stderr().contains("déjà enregistrée comme non envoyée (bourrage)"), "{}", again.stderr());
+    let unknown = dir.relance(["journal", "void", "NOPE/amicale/2026-11-22", "--reason", "x"]).expect_code(2);
+    assert!(
+        unknown.stderr().contains("aucune lettre « NOPE/amicale/2026-11-22 » dans ce journal"),
+        "{}",
+        unknown.stderr()
+    );
+}
+
+#[test]
+fn letters_written_but_not_recorded_are_issued_again_identically_and_recorded() {
+    let dir = Dir::with_fixtures();
+    // As if killed after the letters and before the journal.
+    build(&dir, "2026-11-22", "out", &["--no-record"]);
+    let first: Vec<Vec<u8>> =
+        letters(&dir, "out").iter().map(|n| std::fs::read(dir.join("out/letters").join(n)).unwrap()).collect();
+    build(&dir, "2026-11-22", "out", &[]);
+    let again: Vec<Vec<u8>> =
+        letters(&dir, "out").iter().map(|n| std::fs::read(dir.join("out/letters").join(n)).unwrap()).collect();
+    assert!(first == again);
+    assert_eq!(journal_files(&dir).len(), 1);
+}
+
+#[test]
+fn hostile_journal_files_are_errors_with_their_place() {
+    let header = "{\"relance_journal\":1,\"run\":\"x\",\"date\":\"2026-11-01\",\"shard\":null}\n";
+    // A line that names a case but is wrong: that case fails, the others build.
+    let dir = Dir::with_fixtures();
+    dir.write(
+        "journal/a.jsonl",
+        format!("{header}{{\"kind\":\"issued\",\"case\":\"DUPONT-001\",\"level\":\"sommation\"}}\n"),
+    );
+    let out = build(&dir, "2026-11-22", "out", &[]);
+    assert_eq!(out.output.status.code(), Some(1), "{}", out.stderr());
+    assert!(out.stderr().contains("journal/a.jsonl:2: entry: entrée illisible"), "{}", out.stderr());
+    assert!(letters(&dir, "out").contains(&"MOREAU-003-avertissement.pdf".to_string()));
+    // A line of which no case can be read: nothing can be trusted.
+    let dir = Dir::with_fixtures();
+    dir.write("journal/b.jsonl", format!("{header}not json\n"));
+    let out = build(&dir, "2026-11-22", "out", &[]);
+    assert_eq!(out.output.status.code(), Some(2), "{}", out.stderr());
+    assert!(out.stderr().contains("journal/b.jsonl:2: case: entrée illisible"), "{}", out.stderr());
+    // A newer format.
+    let dir = Dir::with_fixtures();
+    dir.write("journal/c.jsonl", "{\"relance_journal\":9,\"run\":\"x\",\"date\":\"2026-11-01\"}\n");
+    let out = build(&dir, "2026-11-22", "out", &[]);
+    assert_eq!(out.output.status.code(), Some(2));
+    assert!(
+        out.stderr().contains("journal/c.jsonl:1: relance_journal: journal au format 9, plus récent"),
+        "{}",
+        out.stderr()
+    );
+    // A hand-edited id that does not match its letter.
+    let dir = Dir::with_fixtures();
+    dir.write(
+        "journal/d.jsonl",
+        format!("{header}{{\"kind\":\"issued\",\"entry\":\"DUPONT-001/x\",\"case\":\"DUPONT-001\",\"level\":\"formelle\",\"channel\":\"courrier\",\"date\":\"2026-11-01\",\"deadline\":\"2026-11-09\",\"invoices\":[],\"total\":\"0\",\"file\":\"f\",\"sha256\":\"s\",\"run\":\"x\"}}\n"),
+    );
+    let out = build(&dir, "2026-11-22", "out", &[]);
+    assert!(
+        out.stderr().contains(
+            "journal/d.jsonl:2: entry: identifiant « DUPONT-001/x » ; attendu : DUPONT-001/formelle/2026-11-01"
+        ),
+        "{}",
+        out.stderr()
+    );
+    // A file with no header.
+    let dir = Dir::with_fixtures();
+    dir.write("journal/e.jsonl", "");
+    let out = build(&dir, "2026-11-22", "out", &[]);
+    assert_eq!(out.output.status.code(), Some(2));
+    assert!(out.stderr().contains("journal/e.jsonl: fichier de journal vide"), "{}", out.stderr());
+}
