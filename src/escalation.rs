@@ -17,6 +17,10 @@ pub enum Decision {
     Skip {
         /// Why, in French.
         reason: String,
+        /// When the next letter becomes due, when it is only a matter of
+        /// time (a delay of the policy, a promise).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next: Option<NaiveDate>,
     },
 }
 
@@ -60,7 +64,8 @@ pub fn last_letter(case: &Case, date: NaiveDate) -> Option<&SentLetter> {
 /// `forced` (`--level`) overrides the timing, never a hold, a promise or a
 /// zero balance: a reprint must not dun a debtor who owes nothing.
 pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, forced: Option<Level>) -> Decision {
-    let skip = |reason: String| Decision::Skip { reason };
+    let skip = |reason: String| Decision::Skip { reason, next: None };
+    let wait = |reason: String, next: NaiveDate| Decision::Skip { reason, next: Some(next) };
     if owed.principal <= rust_decimal::Decimal::ZERO {
         return skip("rien à réclamer : aucune facture échue impayée".into());
     }
@@ -70,7 +75,10 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
     if let Some(p) = &case.promise
         && p.date.0 > date
     {
-        return skip(format!("promesse de paiement de {} au {}", format_eur(p.amount.0), format_date(p.date.0)));
+        return wait(
+            format!("promesse de paiement de {} au {}", format_eur(p.amount.0), format_date(p.date.0)),
+            p.date.0,
+        );
     }
     let last = last_letter(case, date);
     let level = match forced {
@@ -82,7 +90,7 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
                 };
                 let when = add_days(oldest_due, config.policy.amicale.after_due);
                 if date < when {
-                    return skip(format!("pas encore : relance amicale à partir du {}", format_date(when)));
+                    return wait(format!("pas encore : relance amicale à partir du {}", format_date(when)), when);
                 }
                 Level::Amicale
             }
@@ -95,7 +103,7 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
                 };
                 let when = add_days(prev.date.0, step(config, next).0);
                 if date < when {
-                    return skip(format!("pas encore : {} à partir du {}", next.label_fr(), format_date(when)));
+                    return wait(format!("pas encore : {} à partir du {}", next.label_fr(), format_date(when)), when);
                 }
                 next
             }

@@ -116,7 +116,7 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
                 format_date(*deadline)
             );
         }
-        Decision::Skip { reason } => {
+        Decision::Skip { reason, .. } => {
             let _ = writeln!(o, "Pas de lettre : {reason}");
         }
     }

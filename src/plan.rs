@@ -14,8 +14,11 @@ use crate::settings::Settings;
 
 /// The decision for one case at one date.
 pub struct Planned {
-    /// The case and where it was read.
+    /// The case and where it was read (its history completed from the
+    /// journal).
     pub loaded: LoadedCase,
+    /// The run date.
+    pub date: chrono::NaiveDate,
     /// What it owes and what is due; the computation's error is the case
     /// file's.
     pub outcome: Result<(Statement, Decision), InputError>,
@@ -37,7 +40,7 @@ pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings)
     if let Some(journal) = &settings.journal
         && let Err(e) = add_history(&mut loaded, journal, settings)
     {
-        return Planned { loaded, outcome: Err(e) };
+        return Planned { loaded, date, outcome: Err(e) };
     }
     let outcome = law::statement(&loaded.case, &session.config.terms, &session.rates, date)
         .map(|owed| {
@@ -45,7 +48,7 @@ pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings)
             (owed, decision)
         })
         .map_err(|e| InputError::new(&loaded.path, e.to_string()));
-    Planned { loaded, outcome }
+    Planned { loaded, date, outcome }
 }
 
 /// Adds the journal's letters dated before the run to the case's history
@@ -117,7 +120,19 @@ pub fn rows(session: &Session, cases: &Path, settings: &Settings) -> (Vec<Manife
 
 /// The rows of `relance plan` as a text table.
 pub fn table(rows: &[ManifestRow]) -> String {
-    let header = ["id", "type", "level", "channel", "principal", "penalties", "indemnities", "total", "reason / error"];
+    let header = [
+        "dossier",
+        "type",
+        "niveau",
+        "canal",
+        "principal",
+        "pénalités",
+        "indemnités",
+        "total",
+        "dernière lettre",
+        "prochaine",
+        "motif ou erreur",
+    ];
     let dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
     let cells: Vec<Vec<String>> = rows
         .iter()
@@ -131,6 +146,8 @@ pub fn table(rows: &[ManifestRow]) -> String {
                 r.penalties.clone(),
                 r.indemnities.clone(),
                 r.total.clone(),
+                dash(&r.last_letter),
+                dash(&r.next_due),
                 if r.error.is_empty() { r.reason.clone() } else { r.error.clone() },
             ]
         })

@@ -18,6 +18,7 @@ fn journal_files(dir: &Dir) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("journal"))
         .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
+    names.retain(|n| n.ends_with(".jsonl"));
     names.sort();
     names
 }
@@ -177,4 +178,63 @@ fn hostile_journal_files_are_errors_with_their_place() {
     let out = build(&dir, "2026-11-22", "out", &[]);
     assert_eq!(out.output.status.code(), Some(2));
     assert!(out.stderr().contains("journal/e.jsonl: fichier de journal vide"), "{}", out.stderr());
+}
+
+/// The entries of every journal file of `dir`, without their run id.
+fn entries(dir: &Dir) -> Vec<serde_json::Value> {
+    let mut all = Vec::new();
+    for name in journal_files(dir) {
+        let text = std::fs::read_to_string(dir.join("journal").join(name)).unwrap();
+        for line in text.lines().skip(1) {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            v.as_object_mut().unwrap().remove("run");
+            all.push(v);
+        }
+    }
+    all.sort_by_key(|v| v["entry"].as_str().unwrap().to_string());
+    all
+}
+
+#[test]
+fn four_shards_record_what_the_whole_run_records() {
+    let whole = Dir::with_fixtures();
+    build(&whole, "2026-11-22", "out", &[]);
+    let sharded = Dir::with_fixtures();
+    for k in 0..4 {
+        let out = build(&sharded, "2026-11-22", &format!("out-{k}"), &["--shard", &format!("{k}/4")]);
+        assert_eq!(out.output.status.code(), Some(0), "{}", out.stderr());
+    }
+    assert!(journal_files(&sharded).iter().all(|n| n.contains("-shard-")), "{:?}", journal_files(&sharded));
+    assert_eq!(entries(&sharded), entries(&whole));
+    assert_eq!(entries(&whole).len(), 6);
+}
+
+#[test]
+fn two_runs_at_once_on_one_journal_cannot_both_issue() {
+    let dir = Dir::with_fixtures();
+    let template = std::fs::read_to_string(dir.join("moreau.yaml")).unwrap();
+    for i in 0..300 {
+        dir.write(&format!("many/c{i:03}.yaml"), template.replace("MOREAU-003", &format!("M-{i:03}")));
+    }
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_relance"))
+        .current_dir(dir.path())
+        .args(["build", ".", "--date", "2026-11-22", "--out", "one"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the first run has started writing letters, it holds the lock.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_dir(dir.join("one/letters")).map(|d| d.count()).unwrap_or(0) < 2 {
+        assert!(std::time::Instant::now() < deadline, "no letter after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let second = build(&dir, "2026-11-22", "two", &[]);
+    assert_eq!(first.wait().unwrap().code(), Some(0));
+    assert_eq!(second.output.status.code(), Some(2), "{}", second.stderr());
+    assert!(second.stderr().contains("une autre production utilise ce journal en ce moment"), "{}", second.stderr());
+    assert!(!dir.join("two/letters").exists());
+    // Once it is done, the journal is free; the same day's letters are not recorded twice.
+    let third = build(&dir, "2026-11-22", "three", &[]);
+    assert_eq!(third.output.status.code(), Some(0));
+    assert_eq!(journal_files(&dir).len(), 1);
 }

@@ -66,7 +66,16 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     settings.cancel = Some(cancel);
     settings.draft = args.draft;
-    settings.record = !args.no_record;
+    settings.record = !args.no_record && !args.draft;
+    // One run at a time records in a journal.
+    let _lock = if settings.record {
+        match relance::journal::Lock::acquire(&session.journal_dir(&args.common.cases)) {
+            Ok(lock) => Some(lock),
+            Err(e) => return super::fail(&e),
+        }
+    } else {
+        None
+    };
     settings.force = args.force;
     settings.shard = args.shard;
     settings.jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);

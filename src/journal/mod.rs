@@ -407,3 +407,35 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
         .collect();
     crate::table::render("", &["dossier", "date", "niveau", "canal", "entrée", "source"], &cells, &[])
 }
+
+/// The journal folder held by one run: two runs at once on the same
+/// journal could both issue a letter for the same case. An advisory lock
+/// (`flock`) on `.lock` in the folder, released when the run ends, even if
+/// it is killed.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+impl Lock {
+    /// Takes the lock of `dir` (creating the folder), or says that another
+    /// run holds it.
+    pub fn acquire(dir: &Path) -> Result<Lock, JournalError> {
+        let io = |e: std::io::Error| JournalError(InputError::new(dir, format!("verrou impossible : {e}")));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".lock")).map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a valid open descriptor for the call.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                return Err(JournalError(InputError::new(
+                    dir,
+                    "une autre production utilise ce journal en ce moment ; attendez qu'elle finisse (deux productions à la fois pourraient envoyer deux fois la même lettre)",
+                )));
+            }
+        }
+        Ok(Lock { _file: file })
+    }
+}

@@ -49,6 +49,11 @@ pub struct ManifestRow {
     pub level: String,
     /// Why no letter, or a note on the channel.
     pub reason: String,
+    /// The last letter of the case's history before this run: level and
+    /// date.
+    pub last_letter: String,
+    /// When the next letter becomes due, when only time stands in the way.
+    pub next_due: String,
     /// How the letter goes out.
     pub channel: String,
     /// Principal claimed, two decimals.
@@ -97,6 +102,8 @@ impl CsvRecord for ManifestRow {
         "status",
         "level",
         "reason",
+        "last_letter",
+        "next_due",
         "channel",
         "principal",
         "penalties",
@@ -121,6 +128,8 @@ impl CsvRecord for ManifestRow {
             self.status.as_str(),
             &self.level,
             &self.reason,
+            &self.last_letter,
+            &self.next_due,
             &self.channel,
             &self.principal,
             &self.penalties,
@@ -151,6 +160,9 @@ impl ManifestRow {
             source: planned.loaded.path.display().to_string(),
             debtor: case.debtor.name.clone(),
             debtor_type: if case.debtor.is_b2b() { "professionnel" } else { "particulier" }.to_string(),
+            last_letter: crate::escalation::last_letter(case, planned.date)
+                .map(|l| format!("{} {}", l.level, l.date.0))
+                .unwrap_or_default(),
             ..ManifestRow::default()
         };
         if let Ok((owed, decision)) = &planned.outcome {
@@ -166,7 +178,10 @@ impl ManifestRow {
                     row.channel = due.channel.as_str().to_string();
                     row.reason = due.channel_note.clone().unwrap_or_default();
                 }
-                Decision::Skip { reason } => row.reason = reason.clone(),
+                Decision::Skip { reason, next } => {
+                    row.reason = reason.clone();
+                    row.next_due = next.map(|d| d.to_string()).unwrap_or_default();
+                }
             }
         }
         row
