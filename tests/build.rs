@@ -354,7 +354,10 @@ fn plan_prints_the_decisions_without_writing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     let line = text.lines().find(|l| l.starts_with("DUPONT-001")).expect("DUPONT row");
-    assert_eq!(fold(line), "DUPONT-001 professionnel formelle courrier 1514.56 36.01 80.00 1630.57 amicale 2026-10-20 -");
+    assert_eq!(
+        fold(line),
+        "DUPONT-001 professionnel formelle courrier 1514.56 36.01 80.00 1630.57 amicale 2026-10-20 -"
+    );
     let json =
         relance().args(["plan"]).arg(fixtures()).args(["--date", RUN_DATE, "--format", "json"]).output().unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();

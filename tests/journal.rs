@@ -238,3 +238,20 @@ fn two_runs_at_once_on_one_journal_cannot_both_issue() {
     assert_eq!(third.output.status.code(), Some(0));
     assert_eq!(journal_files(&dir).len(), 1);
 }
+
+#[test]
+fn the_shards_of_a_job_run_together_but_not_beside_a_whole_run() {
+    let dir = Dir::with_fixtures();
+    let journal = dir.join("journal");
+    std::fs::create_dir_all(&journal).unwrap();
+    // Shard 0/2 holds its locks, as a running shard would.
+    let shard = relance::journal::Lock::acquire(&journal, Some("0/2")).unwrap();
+    let other = build(&dir, "2026-11-22", "s1", &["--shard", "1/2"]);
+    assert_eq!(other.output.status.code(), Some(0), "the other shard runs: {}", other.stderr());
+    let same = build(&dir, "2026-11-22", "s0", &["--shard", "0/2"]);
+    assert_eq!(same.output.status.code(), Some(2), "the same shard twice: {}", same.stderr());
+    let whole = build(&dir, "2026-11-22", "w", &[]);
+    assert_eq!(whole.output.status.code(), Some(2), "a whole run beside a shard: {}", whole.stderr());
+    drop(shard);
+    assert_eq!(build(&dir, "2026-11-22", "w", &[]).output.status.code(), Some(0));
+}

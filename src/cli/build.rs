@@ -66,10 +66,12 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     settings.cancel = Some(cancel);
     settings.draft = args.draft;
+    settings.shard = args.shard;
     settings.record = !args.no_record && !args.draft;
     // One run at a time records in a journal.
     let _lock = if settings.record {
-        match relance::journal::Lock::acquire(&session.journal_dir(&args.common.cases)) {
+        let shard = settings.shard.map(|s| s.to_string());
+        match relance::journal::Lock::acquire(&session.journal_dir(&args.common.cases), shard.as_deref()) {
             Ok(lock) => Some(lock),
             Err(e) => return super::fail(&e),
         }
@@ -77,7 +79,6 @@ pub(crate) fn run(args: Args) -> ExitCode {
         None
     };
     settings.force = args.force;
-    settings.shard = args.shard;
     settings.jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let activity = Arc::new(relance::settings::Activity::default());
     settings.activity = Some(activity.clone());

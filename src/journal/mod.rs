@@ -270,6 +270,30 @@ impl Journal {
     }
 }
 
+/// Takes `name` in `dir`, alone (`exclusive`) or shared, without waiting.
+fn lock(dir: &Path, name: &str, exclusive: bool) -> Result<std::fs::File, JournalError> {
+    let path = dir.join(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| JournalError(InputError::new(&path, format!("verrou impossible : {e}"))))?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let mode = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH };
+        // SAFETY: a valid open descriptor for the call.
+        if unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) } != 0 {
+            return Err(JournalError(InputError::new(
+                dir,
+                "une autre production utilise ce journal en ce moment ; attendez qu'elle finisse (deux productions à la fois pourraient envoyer deux fois la même lettre)",
+            )));
+        }
+    }
+    Ok(file)
+}
+
 /// Writes one journal file, whole: header, then `entries`. The name is
 /// derived from the run (date, shard and entries), so that a run made again
 /// after a crash writes the same file.
@@ -409,33 +433,26 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
 }
 
 /// The journal folder held by one run: two runs at once on the same
-/// journal could both issue a letter for the same case. An advisory lock
-/// (`flock`) on `.lock` in the folder, released when the run ends, even if
-/// it is killed.
+/// journal could both issue a letter for the same case. Advisory locks
+/// (`flock`), released when the run ends, even if it is killed: a whole run
+/// holds `.lock` alone; a shard holds `.lock` shared with the other shards
+/// and `.lock-shard-K-of-N` alone. So the N shards of a job run together,
+/// and a whole run, or the same shard twice, waits for none: it stops.
 #[derive(Debug)]
 pub struct Lock {
-    _file: std::fs::File,
+    _files: Vec<std::fs::File>,
 }
 
 impl Lock {
     /// Takes the lock of `dir` (creating the folder), or says that another
     /// run holds it.
-    pub fn acquire(dir: &Path) -> Result<Lock, JournalError> {
-        let io = |e: std::io::Error| JournalError(InputError::new(dir, format!("verrou impossible : {e}")));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let file =
-            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".lock")).map_err(io)?;
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsRawFd;
-            // SAFETY: a valid open descriptor for the call.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-                return Err(JournalError(InputError::new(
-                    dir,
-                    "une autre production utilise ce journal en ce moment ; attendez qu'elle finisse (deux productions à la fois pourraient envoyer deux fois la même lettre)",
-                )));
-            }
+    pub fn acquire(dir: &Path, shard: Option<&str>) -> Result<Lock, JournalError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| JournalError(InputError::new(dir, format!("verrou impossible : {e}"))))?;
+        let mut files = vec![lock(dir, ".lock", shard.is_none())?];
+        if let Some(shard) = shard {
+            files.push(lock(dir, &format!(".lock-shard-{}", shard.replace('/', "-of-")), true)?);
         }
-        Ok(Lock { _file: file })
+        Ok(Lock { _files: files })
     }
 }
