@@ -110,6 +110,11 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
         },
     };
     let (_, channel, deadline_days) = step(config, level);
+    if channel != Channel::Email
+        && let Some(why) = &case.address_to_verify
+    {
+        return skip(format!("adresse à vérifier : {why} ; corrigez l'adresse du débiteur dans son dossier"));
+    }
     let (channel, channel_note) = if channel == Channel::Email && case.debtor.email.is_none() {
         (Channel::Courrier, Some("pas d'adresse e-mail : envoi par courrier".to_string()))
     } else {

@@ -30,6 +30,7 @@ pub mod letter;
 pub mod money;
 pub mod pack;
 pub mod plan;
+pub mod record;
 pub mod render;
 pub mod run;
 pub mod safe_read;

@@ -23,5 +23,6 @@ fn main() -> ExitCode {
         cli::Command::Init(args) => cli::init::run(args),
         cli::Command::Explain(args) => cli::explain::run(args),
         cli::Command::Journal(args) => cli::journal::run(args),
+        cli::Command::Record(args) => cli::record::run(args),
     }
 }

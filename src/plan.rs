@@ -74,6 +74,14 @@ fn add_history(loaded: &mut LoadedCase, journal: &Journal, settings: &Settings) 
         ));
     }
     loaded.case.letters.extend(issued.iter().filter(|i| i.date < settings.date).map(Issued::as_sent));
+    if let Some((letter, lrar)) = journal.unknown_address(&id)
+        && letter.address == loaded.case.debtor.address_lines()
+    {
+        loaded.case.address_to_verify = Some(format!(
+            "la lettre recommandée n° {} du {} est revenue « destinataire inconnu à l'adresse » (enregistré le {})",
+            lrar.number, letter.date, lrar.recorded
+        ));
+    }
     Ok(())
 }
 

@@ -258,6 +258,7 @@ fn deliver_case(
             file: format!("letters/{name}"),
             sha256: sha256_hex(&built.pdf),
             run: String::new(),
+            address: letter.case.debtor.address_lines(),
         },
         pages: built.pages,
         file: format!("letters/{name}"),

@@ -281,6 +281,11 @@ pub struct Case {
     /// A promise to pay; no letter before its date.
     #[serde(default)]
     pub promise: Option<Promise>,
+    /// Set from the journal, never read from the file: a registered letter
+    /// to this very address came back « destinataire inconnu »; no letter
+    /// goes by post until the address changes. Says when and which.
+    #[serde(skip)]
+    pub address_to_verify: Option<String>,
 }
 
 /// B2B or B2C: which rules of law apply.

@@ -16,6 +16,7 @@ pub(crate) mod explain;
 pub(crate) mod init;
 pub(crate) mod journal;
 pub(crate) mod plan;
+pub(crate) mod record;
 pub(crate) mod watchdog;
 
 #[derive(Parser)]
@@ -39,6 +40,8 @@ pub(crate) enum Command {
     Explain(explain::Args),
     /// The history of each case; `journal void` records a letter never posted.
     Journal(journal::Args),
+    /// Record the registered letters' numbers and receipts from the filled-in deposit list.
+    Record(record::Args),
 }
 
 /// What `build`, `plan` and `explain` share.

@@ -46,6 +46,53 @@ pub enum Entry {
     Issued(Issued),
     /// A letter recorded as never posted (print jam, wrong address).
     Void(Void),
+    /// What La Poste says of a registered letter: its number, and its
+    /// avis de réception when it came back.
+    Lrar(Lrar),
+}
+
+/// The tracking of a registered letter, as the clerk recorded it from the
+/// deposit list (`relance record`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lrar {
+    /// The entry of the letter.
+    pub entry: String,
+    /// The registered letter's number (see [`crate::record::tracking`]).
+    pub number: String,
+    /// Date of first presentation at the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_presented: Option<NaiveDate>,
+    /// Date of delivery (the avis de réception signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<NaiveDate>,
+    /// The letter came back: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned: Option<Returned>,
+    /// The date the clerk recorded it.
+    pub recorded: NaiveDate,
+}
+
+/// Why a registered letter came back to the sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Returned {
+    /// « Pli avisé et non réclamé »: presented, not collected. The letter
+    /// counts as delivered at its first presentation.
+    NonReclame,
+    /// « Destinataire inconnu à l'adresse »: the address is wrong; no more
+    /// letters by post until it changes.
+    DestinataireInconnu,
+}
+
+impl Returned {
+    /// The words of the avis de réception.
+    pub fn label(self) -> &'static str {
+        match self {
+            Returned::NonReclame => "pli avisé et non réclamé",
+            Returned::DestinataireInconnu => "destinataire inconnu à l'adresse",
+        }
+    }
 }
 
 /// A letter issued.
@@ -75,6 +122,9 @@ pub struct Issued {
     pub sha256: String,
     /// The run that issued it.
     pub run: String,
+    /// The address the letter went to (the envelope window's lines).
+    #[serde(default)]
+    pub address: Vec<String>,
 }
 
 /// An invoice claimed in a letter.
@@ -125,6 +175,8 @@ pub struct Journal {
     voided: HashMap<String, Void>,
     /// Every issued entry by id, voided or not.
     all: HashMap<String, Issued>,
+    /// The last tracking recorded for each entry.
+    lrar: HashMap<String, Lrar>,
     /// Errors of lines that name a case: that case cannot be built.
     case_errors: HashMap<String, InputError>,
 }
@@ -225,6 +277,9 @@ impl Journal {
                     }
                 }
                 Ok(Entry::Void(v)) => voids.push(v),
+                Ok(Entry::Lrar(l)) => {
+                    self.lrar.insert(l.entry.clone(), l);
+                }
                 Err(err) => {
                     let case = serde_json::from_str::<serde_json::Value>(line)
                         .ok()
@@ -262,6 +317,19 @@ impl Journal {
         let issued = self.issued.values().flatten().find(|i| i.entry == id);
         let void = self.voided.get(id);
         (issued.is_some() || void.is_some() || self.ids.contains(id)).then_some((issued, void))
+    }
+
+    /// The tracking recorded for an entry.
+    pub fn lrar(&self, entry: &str) -> Option<&Lrar> {
+        self.lrar.get(entry)
+    }
+
+    /// The last registered letter of `case` that came back « destinataire
+    /// inconnu » and the address it went to, if the case has one.
+    pub fn unknown_address(&self, case: &str) -> Option<(&Issued, &Lrar)> {
+        self.issued(case).iter().rev().find_map(|i| {
+            self.lrar(&i.entry).filter(|l| l.returned == Some(Returned::DestinataireInconnu)).map(|l| (i, l))
+        })
     }
 
     /// Every case with entries.

@@ -226,8 +226,18 @@ struct DepositRow<'a> {
 }
 
 impl CsvRecord for DepositRow<'_> {
-    const HEADER: &'static [&'static str] =
-        &["number", "recipient", "address", "postal_code", "reference", "pages", "registered_number"];
+    const HEADER: &'static [&'static str] = &[
+        "number",
+        "recipient",
+        "address",
+        "postal_code",
+        "reference",
+        "pages",
+        "registered_number",
+        "first_presented",
+        "delivered",
+        "returned",
+    ];
 
     fn cells(&self) -> Vec<Cow<'_, str>> {
         let it = self.item;
@@ -238,6 +248,9 @@ impl CsvRecord for DepositRow<'_> {
             it.postal_code.as_str().into(),
             it.reference.as_str().into(),
             it.pages().to_string().into(),
+            "".into(),
+            "".into(),
+            "".into(),
             "".into(),
         ]
     }
