@@ -87,10 +87,12 @@ pub fn record(dir: &Path, csv: &Path, date: NaiveDate) -> Result<RecordReport, J
     let mut report = RecordReport::default();
     let mut entries = Vec::new();
     let mut row = csv::StringRecord::new();
+    // The header is line 1; a row holds no line break (relance writes
+    // none), so the n-th row is on line n + 1.
+    let mut line = 1;
     loop {
         let read = reader.read_record(&mut row);
-        // The line where the record just read starts.
-        let line = reader.position().line();
+        line += 1;
         match read {
             Ok(true) => {}
             Ok(false) => break,

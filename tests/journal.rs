@@ -255,3 +255,42 @@ fn the_shards_of_a_job_run_together_but_not_beside_a_whole_run() {
     drop(shard);
     assert_eq!(build(&dir, "2026-11-22", "w", &[]).output.status.code(), Some(0));
 }
+
+#[test]
+fn record_reads_back_the_deposit_list_and_an_unknown_address_stops_the_post() {
+    let dir = Dir::with_fixtures();
+    build(&dir, "2026-11-22", "out", &[]);
+    let csv = std::fs::read_to_string(dir.join("out/depot-lrar.csv")).unwrap();
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    assert!(lines[0].ends_with("registered_number,first_presented,delivered,returned"), "{}", lines[0]);
+    // STAR: numbered, returned « destinataire inconnu »; GARNIER: a bad S10 check digit.
+    assert!(lines[1].contains("STAR-004/mise-en-demeure") && lines[2].contains("GARNIER-005/mise-en-demeure"));
+    lines[1] = lines[1].trim_end_matches(",,,,").to_string()
+        + ",1A 123 456 7890 1,2026-11-24,,destinataire inconnu à l'adresse";
+    lines[2] = lines[2].trim_end_matches(",,,,").to_string() + ",RR123456789FR,,,";
+    dir.write("filled.csv", lines.join("\n") + "\n");
+    let out = dir.relance(["record", ".", "filled.csv", "--date", "2026-11-25"]).expect_code(1);
+    let err = out.stderr();
+    assert!(
+        err.contains(
+            "error: filled.csv:3: registered_number: « RR123456789FR » a une clé de contrôle fausse (norme UPU S10)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("1 pli(s) enregistré(s), 0 déjà à jour, 0 sans numéro, 1 ligne(s) en erreur"), "{err}");
+    // Recorded once: the same list again changes nothing.
+    let again = dir.relance(["record", ".", "filled.csv", "--date", "2026-11-25"]).expect_code(1);
+    assert!(again.stderr().contains("0 pli(s) enregistré(s), 1 déjà à jour"), "{}", again.stderr());
+    // No more letters by post to that address, even forced.
+    let plan = dir.relance(["plan", ".", "--date", "2026-12-20", "--level", "mise-en-demeure"]).expect_code(0).stdout();
+    let star = plan.lines().find(|l| l.starts_with("STAR-004")).unwrap();
+    assert!(
+        star.contains("adresse à vérifier : la lettre recommandée n° 1A12345678901 du 2026-11-22 est revenue"),
+        "{star}"
+    );
+    // A new address lifts it.
+    dir.edit("star-bureau.yaml", |t| t.replacen("3 rue de la République", "7 rue de la République", 1));
+    let plan = dir.relance(["plan", ".", "--date", "2026-12-20", "--level", "mise-en-demeure"]).expect_code(0).stdout();
+    let star = plan.lines().find(|l| l.starts_with("STAR-004")).unwrap();
+    assert!(star.contains("mise-en-demeure  lrar"), "{star}");
+}
