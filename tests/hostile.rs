@@ -68,6 +68,52 @@ fn hostile(path: &Path) -> datatest_stable::Result<()> {
     Ok(())
 }
 
+/// Checks a run's outcome against `NAME.err`: its first line `exit N`,
+/// then the error lines the run must print (without `error: `); and keeps
+/// the whole stderr as a snapshot beside the file.
+fn expect(path: &Path, code: Option<i32>, err: &str) -> datatest_stable::Result<()> {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let expected = std::fs::read_to_string(path.with_extension("err"))?;
+    let mut lines = expected.lines();
+    let want: i32 =
+        lines.next().and_then(|l| l.strip_prefix("exit ")).and_then(|n| n.parse().ok()).ok_or("first line: exit N")?;
+    // insta reads a relative snapshot path from tests/.
+    let snapshots = Path::new("..").join(path.parent().unwrap()).join("snapshots");
+    insta::with_settings!({ snapshot_path => snapshots, prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name.clone(), err);
+    });
+    assert_eq!(code, Some(want), "{name}: exit code\n{err}");
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        assert!(err.lines().any(|l| l == format!("error: {line}")), "{name}: expected\n  error: {line}\ngot\n{err}");
+    }
+    Ok(())
+}
+
+/// A hostile journal file (`fixtures/bad/journal/`) in the journal of the
+/// fixtures, then a build.
+fn hostile_journal(path: &Path) -> datatest_stable::Result<()> {
+    let dir = tempfile::tempdir()?;
+    copy_fixtures(dir.path());
+    std::fs::create_dir_all(dir.path().join("journal"))?;
+    std::fs::copy(path, dir.path().join("journal").join(path.file_name().unwrap()))?;
+    let out = relance().current_dir(dir.path()).args(["build", ".", "--date", RUN_DATE, "--out", "out"]).output()?;
+    expect(path, out.status.code(), &stderr(&out))
+}
+
+/// A hostile deposit list (`fixtures/bad/deposit/`) given to `record`
+/// after a build of the fixtures.
+fn hostile_deposit(path: &Path) -> datatest_stable::Result<()> {
+    let dir = tempfile::tempdir()?;
+    copy_fixtures(dir.path());
+    let built = relance().current_dir(dir.path()).args(["build", ".", "--date", RUN_DATE, "--out", "out"]).output()?;
+    assert_eq!(built.status.code(), Some(0), "{}", stderr(&built));
+    std::fs::copy(path, dir.path().join("depot.csv"))?;
+    let out = relance().current_dir(dir.path()).args(["record", ".", "depot.csv", "--date", "2026-11-25"]).output()?;
+    expect(path, out.status.code(), &stderr(&out))
+}
+
 datatest_stable::harness! {
-    { test = hostile, root = "fixtures/bad", pattern = r"\.yaml$" },
+    { test = hostile, root = "fixtures/bad", pattern = r"^[^/]*\.yaml$" },
+    { test = hostile_journal, root = "fixtures/bad/journal", pattern = r"\.jsonl$" },
+    { test = hostile_deposit, root = "fixtures/bad/deposit", pattern = r"\.csv$" },
 }
