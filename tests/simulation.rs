@@ -7,7 +7,6 @@
 //! the same command, end with the same journal and the same letters.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
@@ -105,10 +104,13 @@ fn run(dir: &Dir, date: NaiveDate) -> std::process::Child {
         .unwrap()
 }
 
+/// Each case's letters: (level, date), in date order.
+type History = BTreeMap<String, Vec<(String, NaiveDate)>>;
+
 /// Every journal entry of the folder: case → (level, date), in order; and
 /// the entries as written (without their run id), sorted.
-fn journal(dir: &Dir) -> (BTreeMap<String, Vec<(String, NaiveDate)>>, Vec<String>) {
-    let mut by_case: BTreeMap<String, Vec<(String, NaiveDate)>> = BTreeMap::new();
+fn journal(dir: &Dir) -> (History, Vec<String>) {
+    let mut by_case: History = BTreeMap::new();
     let mut all = Vec::new();
     for e in std::fs::read_dir(dir.join("cases/journal")).unwrap() {
         let path = e.unwrap().path();
@@ -142,7 +144,7 @@ fn letters(dir: &Dir) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn check_policy(cases: &[Generated], by_case: &BTreeMap<String, Vec<(String, NaiveDate)>>) {
+fn check_policy(cases: &[Generated], by_case: &History) {
     let order = ["amicale", "formelle", "avertissement", "mise-en-demeure"];
     let delay = |level: &str| match level {
         "formelle" | "avertissement" => 15,
@@ -165,7 +167,7 @@ fn check_policy(cases: &[Generated], by_case: &BTreeMap<String, Vec<(String, Nai
     }
 }
 
-fn totals(by_case: &BTreeMap<String, Vec<(String, NaiveDate)>>) -> BTreeMap<String, usize> {
+fn totals(by_case: &History) -> BTreeMap<String, usize> {
     let mut t = BTreeMap::new();
     for (level, _) in by_case.values().flatten() {
         *t.entry(level.clone()).or_insert(0) += 1;
@@ -221,5 +223,4 @@ fn ninety_days_of_daily_runs_follow_the_policy_and_survive_kill_9() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".relance-"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
-    let _ = Path::new("");
 }
