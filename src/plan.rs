@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::Session;
 use crate::case::{self, InputError, LoadedCase};
 use crate::escalation::{self, Decision};
-use crate::journal::{Issued, Journal};
+use crate::journal::Journal;
 use crate::law::{self, Statement};
 use crate::letter::{self, Letter};
 use crate::pack::{ManifestRow, Status};
@@ -73,7 +73,7 @@ fn add_history(loaded: &mut LoadedCase, journal: &Journal, settings: &Settings) 
             ),
         ));
     }
-    loaded.case.letters.extend(issued.iter().filter(|i| i.date < settings.date).map(Issued::as_sent));
+    loaded.case.letters.extend(issued.iter().filter(|i| i.date < settings.date).map(|i| i.as_sent(journal)));
     if let Some((letter, lrar)) = journal.unknown_address(&id)
         && letter.address == loaded.case.debtor.address_lines()
     {

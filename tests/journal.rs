@@ -294,3 +294,32 @@ fn record_reads_back_the_deposit_list_and_an_unknown_address_stops_the_post() {
     let star = plan.lines().find(|l| l.starts_with("STAR-004")).unwrap();
     assert!(star.contains("mise-en-demeure  lrar"), "{star}");
 }
+
+#[test]
+fn a_recorded_tracking_number_is_cited_by_the_next_letter() {
+    let dir = Dir::with_fixtures();
+    dir.edit("relance.yaml", |t| {
+        t.replace(
+            "avertissement:    { after_previous: 15, channel: courrier,",
+            "avertissement:    { after_previous: 15, channel: lrar,    ",
+        )
+    });
+    build(&dir, "2026-11-22", "d1", &[]);
+    assert!(letters(&dir, "d1").contains(&"MOREAU-003-avertissement.pdf".to_string()));
+    let csv = std::fs::read_to_string(dir.join("d1/depot-lrar.csv")).unwrap();
+    let filled: Vec<String> = csv
+        .lines()
+        .map(|l| {
+            if l.contains("MOREAU-003/avertissement") {
+                l.trim_end_matches(",,,,").to_string() + ",1A 123 456 7890 1,,,"
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    dir.write("filled.csv", filled.join("\n") + "\n");
+    dir.relance(["record", ".", "filled.csv", "--date", "2026-11-24"]).expect_code(0);
+    build(&dir, "2026-12-02", "d2", &[]);
+    let text = dir.pdf_text("d2/letters/MOREAU-003-mise-en-demeure.pdf");
+    assert!(text.contains("du 22 novembre 2026 (lettre recommandée n° 1A12345678901)"), "{text}");
+}

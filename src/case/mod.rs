@@ -413,6 +413,9 @@ pub struct SentLetter {
     pub date: Date,
     /// How it went out.
     pub channel: Channel,
+    /// The registered letter's number (from the journal, or written here).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "scalar::opt_line")]
+    pub tracking: Option<String>,
 }
 
 /// A promise to pay.

@@ -156,9 +156,15 @@ impl Issued {
         format!("{case}/{level}/{date}")
     }
 
-    /// The letter as a case's history sees it.
-    pub fn as_sent(&self) -> SentLetter {
-        SentLetter { level: self.level, date: crate::case::Date(self.date), channel: self.channel }
+    /// The letter as a case's history sees it, with its registered
+    /// letter's number when recorded.
+    pub fn as_sent(&self, journal: &Journal) -> SentLetter {
+        SentLetter {
+            level: self.level,
+            date: crate::case::Date(self.date),
+            channel: self.channel,
+            tracking: journal.lrar(&self.entry).map(|l| l.number.clone()),
+        }
     }
 }
 

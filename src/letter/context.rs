@@ -120,6 +120,8 @@ pub(crate) struct RateNote {
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct PreviousLetter {
+    /// The registered letter's number, when recorded.
+    pub(crate) tracking: Option<String>,
     pub(crate) level: &'static str,
     pub(crate) label: &'static str,
     pub(crate) date: String,
@@ -167,6 +169,7 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
                 label: l.level.label_fr(),
                 date: format_date(l.date.0),
                 channel: l.channel.as_str(),
+                tracking: l.tracking.clone(),
             })
             .collect()
     };
@@ -175,6 +178,7 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
         label: l.level.label_fr(),
         date: format_date(l.date.0),
         channel: l.channel.as_str(),
+        tracking: l.tracking.clone(),
     });
     let invoices: Vec<InvoiceView> = owed.invoices.iter().map(invoice_view).collect();
     let numbers: Vec<&str> = owed.invoices.iter().map(|i| i.number.as_str()).collect();
