@@ -34,10 +34,9 @@ pub struct RecordReport {
 ///   check digit is verified (weights 8 6 4 2 3 5 9 7, modulo 11);
 /// - the 13-character domestic number of a lettre recommandée (a digit, a
 ///   letter, 11 digits: `1A 123 456 7890 1`).
-pub fn tracking(text: &str) -> Result<String, String> {
+pub fn tracking(text: &str) -> Result<String, TrackingError> {
     let t: String = text.split_whitespace().collect::<String>().to_ascii_uppercase();
     let b = t.as_bytes();
-    let expected = "un numéro de recommandé de 13 caractères : le format intérieur de La Poste (un chiffre, une lettre, 11 chiffres, p. ex. 1A 123 456 7890 1) ou le format international UPU S10 (2 lettres, 9 chiffres, 2 lettres, p. ex. RR 1234 5678 5 FR)";
     if b.len() == 13 && b[0].is_ascii_digit() && b[1].is_ascii_uppercase() && b[2..].iter().all(u8::is_ascii_digit) {
         return Ok(t);
     }
@@ -56,9 +55,23 @@ pub fn tracking(text: &str) -> Result<String, String> {
         if u32::from(b[10] - b'0') == check {
             return Ok(t);
         }
-        return Err(format!("{} a une clé de contrôle fausse (norme UPU S10) ; attendu : {expected}", quote(text)));
+        return Err(TrackingError { quoted: quote(text), check_digit: true });
     }
-    Err(format!("{} n'est pas un numéro de recommandé ; attendu : {expected}", quote(text)))
+    Err(TrackingError { quoted: quote(text), check_digit: false })
+}
+
+/// A registered letter's number that is not one: of the wrong shape, or
+/// with a wrong check digit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{quoted} {} ; attendu : un numéro de recommandé de 13 caractères : le format intérieur de La Poste (un chiffre, une lettre, 11 chiffres, p. ex. 1A 123 456 7890 1) ou le format international UPU S10 (2 lettres, 9 chiffres, 2 lettres, p. ex. RR 1234 5678 5 FR)",
+    if *check_digit { "a une clé de contrôle fausse (norme UPU S10)" } else { "n'est pas un numéro de recommandé" }
+)]
+pub struct TrackingError {
+    /// The value, quoted for a message.
+    pub quoted: String,
+    /// The shape is right, the check digit wrong.
+    pub check_digit: bool,
 }
 
 /// Reads `csv` (the deposit list, filled in) and records its rows in the
@@ -176,7 +189,7 @@ fn read_row(
         }
         return Ok(None);
     }
-    let number = tracking(number).map_err(|m| ("registered_number", m))?;
+    let number = tracking(number).map_err(|e| ("registered_number", e.to_string()))?;
     let day = |field: &'static str, text: &str| -> Result<Option<NaiveDate>, (&'static str, String)> {
         if text.is_empty() {
             return Ok(None);
@@ -239,7 +252,7 @@ mod tests {
         // S10: 1 2 3 4 5 6 7 8 with weights 8 6 4 2 3 5 9 7 → 204;
         // 11 - 204 % 11 = 5, the standard's own example RR 123456785 FR.
         assert_eq!(tracking("rr 1234 5678 5 fr").unwrap(), "RR123456785FR");
-        assert!(tracking("RR123456789FR").unwrap_err().contains("clé de contrôle fausse"));
-        assert!(tracking("12345").unwrap_err().contains("n'est pas un numéro de recommandé"));
+        assert!(tracking("RR123456789FR").unwrap_err().check_digit);
+        assert!(tracking("12345").unwrap_err().to_string().contains("n'est pas un numéro de recommandé"));
     }
 }

@@ -20,22 +20,42 @@ pub fn breaks_a_line(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}')
 }
 
-/// A one-line field's value: refused if it holds a line break or a control
-/// character (the reason, with the character's code and position), and
-/// without its bidirectional controls otherwise.
-pub fn one_line(value: &str) -> Result<String, String> {
-    if let Some((i, c)) = value.chars().enumerate().find(|(_, c)| breaks_a_line(*c)) {
-        let what = match c {
+/// A value refused for a one-line field: the character that breaks the
+/// line, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// The value, quoted for a message.
+    pub quoted: String,
+    /// The character at fault.
+    pub found: char,
+    /// Its position, 1-based, in characters.
+    pub position: usize,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let what = match self.found {
             '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => "un saut de ligne",
             '\t' => "une tabulation",
             _ => "un caractère de contrôle",
         };
-        return Err(format!(
+        write!(
+            f,
             "{} contient {what} ({}) au caractère {} ; attendu : une seule ligne de texte, sans caractère de contrôle",
-            quote(value),
-            code(c),
-            i + 1
-        ));
+            self.quoted,
+            code(self.found),
+            self.position
+        )
+    }
+}
+
+impl std::error::Error for LineError {}
+
+/// A one-line field's value: refused if it holds a line break or a control
+/// character, and without its bidirectional controls otherwise.
+pub fn one_line(value: &str) -> Result<String, LineError> {
+    if let Some((i, c)) = value.chars().enumerate().find(|(_, c)| breaks_a_line(*c)) {
+        return Err(LineError { quoted: quote(value), found: c, position: i + 1 });
     }
     Ok(value.chars().filter(|c| !is_bidi_control(*c)).collect())
 }
@@ -98,10 +118,10 @@ mod tests {
     #[test]
     fn one_line_refuses_breaks_and_drops_bidi_controls() {
         assert_eq!(one_line("Dupont\u{202E}SARL").unwrap(), "DupontSARL");
-        let err = one_line("Dupont\r\nBcc: x@evil.example").unwrap_err();
+        let err = one_line("Dupont\r\nBcc: x@evil.example").unwrap_err().to_string();
         assert!(err.contains("un saut de ligne (U+000D) au caractère 7"), "{err}");
-        assert!(one_line("a\tb").unwrap_err().contains("une tabulation"));
-        assert!(one_line("a\u{0}b").unwrap_err().contains("un caractère de contrôle (U+0000)"));
+        assert!(one_line("a\tb").unwrap_err().to_string().contains("une tabulation"));
+        assert!(one_line("a\u{0}b").unwrap_err().to_string().contains("un caractère de contrôle (U+0000)"));
         assert_eq!(one_line("Léa Müller – ح").unwrap(), "Léa Müller – ح");
     }
 

@@ -402,7 +402,7 @@ pub fn run_id(date: NaiveDate, shard: Option<&str>, ids: &[&str]) -> String {
 /// be voided already.
 pub fn void(dir: &Path, entry: &str, reason: &str, date: NaiveDate) -> Result<PathBuf, JournalError> {
     let journal = Journal::load(dir)?;
-    let reason = crate::text::one_line(reason).map_err(|m| JournalError(InputError::new(dir, m)))?;
+    let reason = crate::text::one_line(reason).map_err(|e| JournalError(InputError::new(dir, e.to_string())))?;
     match journal.find(entry) {
         None => {
             return Err(JournalError(InputError::new(
