@@ -461,26 +461,18 @@ pub fn history(cases: &[crate::case::LoadedCase], journal: &Journal, only: Optio
                 source: "dossier".into(),
             });
         }
-        for i in journal.issued(id) {
-            rows.push(HistoryRow {
-                case: id.clone(),
-                entry: i.entry.clone(),
-                level: i.level,
-                date: i.date,
-                channel: i.channel,
-                source: "journal".into(),
-            });
-        }
+        let row = |i: &Issued, source: String| HistoryRow {
+            case: id.clone(),
+            entry: i.entry.clone(),
+            level: i.level,
+            date: i.date,
+            channel: i.channel,
+            source,
+        };
+        rows.extend(journal.issued(id).iter().map(|i| row(i, "journal".into())));
         for (voided, v) in &journal.voided {
             if let Some(i) = journal.all.get(voided).filter(|i| &i.case == id) {
-                rows.push(HistoryRow {
-                    case: id.clone(),
-                    entry: i.entry.clone(),
-                    level: i.level,
-                    date: i.date,
-                    channel: i.channel,
-                    source: format!("annulée le {} : {}", v.date, v.reason),
-                });
+                rows.push(row(i, format!("annulée le {} : {}", v.date, v.reason)));
             }
         }
     }
