@@ -43,6 +43,25 @@ pub fn subject(numbers: &[&str]) -> String {
     }
 }
 
+/// The MIME boundary: derived from the case, level and date (so the file
+/// is reproducible), and never a text the body holds: a body line reading
+/// `--<boundary>` would end the text part there and let data forge a part
+/// of its own (found by the `email` fuzz target). Attachments are base64,
+/// which holds no `-`.
+fn boundary(email: &Email) -> String {
+    (0u32..)
+        .map(|n| {
+            let key = if n == 0 {
+                format!("{}/{}", email.key, email.date)
+            } else {
+                format!("{}/{}/{n}", email.key, email.date)
+            };
+            format!("relance-{}", &crate::atomic::sha256_hex(key.as_bytes())[..24])
+        })
+        .find(|b| !email.body.contains(b.as_str()))
+        .unwrap_or_else(|| "relance-boundary".to_string())
+}
+
 /// Serializes the message (CRLF line ends, base64 attachments).
 pub fn build(email: &Email) -> Vec<u8> {
     let hash = crate::atomic::sha256_hex(format!("{}/{}", email.key, email.date).as_bytes());
@@ -56,7 +75,7 @@ pub fn build(email: &Email) -> Vec<u8> {
         );
     }
     let body = MimePart::new(
-        ContentType::new("multipart/mixed").attribute("boundary", format!("relance-{}", &hash[..24])),
+        ContentType::new("multipart/mixed").attribute("boundary", boundary(email)),
         BodyPart::Multipart(parts),
     );
     MessageBuilder::new()
@@ -95,6 +114,32 @@ mod tests {
         assert!(text.contains("Content-Type: application/pdf"), "{text}");
         assert!(text.contains("filename=\"A-amicale.pdf\""), "{text}");
         assert!(text.contains("@atelier-martin.example>"), "{text}");
+    }
+
+    /// The `email` fuzz target's finding: a body line holding the
+    /// boundary of its own message ended the text part early.
+    #[test]
+    fn a_body_that_holds_the_boundary_gets_another_one() {
+        let doc = Document { name: "A-amicale.pdf".into(), bytes: b"%PDF-1.7 test".to_vec(), pages: 1 };
+        let date = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let usual = format!("relance-{}", &crate::atomic::sha256_hex(b"A/amicale/2026-11-22")[..24]);
+        let body = format!("Madame, Monsieur,\n\n--{usual}\nContent-Type: application/pdf\n\nforged\n--{usual}--\n");
+        let eml = build(&Email {
+            from_name: "Atelier Martin SAS",
+            from: "compta@atelier-martin.example",
+            to_name: "Dupont",
+            to: "compta@dupont.example",
+            subject: subject(&["F-1"]),
+            body: body.clone(),
+            date,
+            key: "A/amicale".into(),
+            attachments: vec![&doc],
+        });
+        let text = String::from_utf8_lossy(&eml);
+        assert!(!text.contains(&format!("boundary=\"{usual}\"")), "{text}");
+        let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
+        assert_eq!(message.attachment_count(), 1, "only the letter is attached");
+        assert_eq!(message.body_text(0).unwrap().replace("\r\n", "\n").trim_end(), body.trim_end());
     }
 
     #[test]
