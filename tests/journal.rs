@@ -278,6 +278,11 @@ fn record_reads_back_the_deposit_list_and_an_unknown_address_stops_the_post() {
         "{err}"
     );
     assert!(err.contains("1 pli(s) enregistré(s), 0 déjà à jour, 0 sans numéro, 1 ligne(s) en erreur"), "{err}");
+    let history = dir.relance(["journal", ".", "--case", "STAR-004"]).expect_code(0).stdout();
+    assert!(
+        history.contains("journal ; recommandé n° 1A12345678901 ; présenté le 2026-11-24 ; retourné : destinataire inconnu à l'adresse"),
+        "{history}"
+    );
     // Recorded once: the same list again changes nothing.
     let again = dir.relance(["record", ".", "filled.csv", "--date", "2026-11-25"]).expect_code(1);
     assert!(again.stderr().contains("0 pli(s) enregistré(s), 1 déjà à jour"), "{}", again.stderr());

@@ -338,6 +338,23 @@ impl Journal {
         })
     }
 
+    /// How the history shows an issued letter: `journal`, and for a
+    /// registered letter its number and what became of it.
+    pub fn describe(&self, issued: &Issued) -> String {
+        let Some(l) = self.lrar(&issued.entry) else { return "journal".into() };
+        let mut s = format!("journal ; recommandé n° {}", l.number);
+        if let Some(d) = l.first_presented {
+            s.push_str(&format!(" ; présenté le {d}"));
+        }
+        if let Some(d) = l.delivered {
+            s.push_str(&format!(" ; remis le {d}"));
+        }
+        if let Some(r) = l.returned {
+            s.push_str(&format!(" ; retourné : {}", r.label()));
+        }
+        s
+    }
+
     /// Every case with entries.
     pub fn cases(&self) -> impl Iterator<Item = &str> {
         self.issued.keys().map(String::as_str)
@@ -469,7 +486,7 @@ pub fn history(cases: &[crate::case::LoadedCase], journal: &Journal, only: Optio
             channel: i.channel,
             source,
         };
-        rows.extend(journal.issued(id).iter().map(|i| row(i, "journal".into())));
+        rows.extend(journal.issued(id).iter().map(|i| row(i, journal.describe(i))));
         for (voided, v) in &journal.voided {
             if let Some(i) = journal.all.get(voided).filter(|i| &i.case == id) {
                 rows.push(row(i, format!("annulée le {} : {}", v.date, v.reason)));
