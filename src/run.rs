@@ -185,10 +185,9 @@ fn build_case(
 
 /// What a built case adds to its manifest row.
 struct Done {
+    /// The journal entry: also the letter's file and sha256.
     issued: Issued,
     pages: usize,
-    file: String,
-    sha256: String,
     draft: bool,
     copies: String,
     delivery: Delivery,
@@ -197,8 +196,8 @@ struct Done {
 impl Done {
     fn apply(self, mut row: ManifestRow) -> Built {
         row.pages = self.pages.to_string();
-        row.file = self.file;
-        row.sha256 = self.sha256;
+        row.file = self.issued.file.clone();
+        row.sha256 = self.issued.sha256.clone();
         row.draft = if self.draft { "oui".into() } else { String::new() };
         row.copies = self.copies;
         if let Delivery::Email(p) = &self.delivery {
@@ -241,35 +240,29 @@ fn deliver_case(
         source,
     })?;
     let (owed, due) = (letter.owed, letter.due);
-    let done = Done {
-        issued: Issued {
-            entry: Issued::id(&letter.case.id.0, due.level, letter.date),
-            case: letter.case.id.0.clone(),
-            level: due.level,
-            channel: due.channel,
-            date: letter.date,
-            deadline: due.deadline,
-            invoices: owed
-                .invoices
-                .iter()
-                .map(|i| Claimed { number: i.number.clone(), outstanding: i.outstanding })
-                .collect(),
-            total: owed.total,
-            file: format!("letters/{name}"),
-            sha256: sha256_hex(&built.pdf),
-            run: String::new(),
-            address: letter.case.debtor.address_lines(),
-        },
-        pages: built.pages,
+    let issued = Issued {
+        entry: Issued::id(&letter.case.id.0, due.level, letter.date),
+        case: letter.case.id.0.clone(),
+        level: due.level,
+        channel: due.channel,
+        date: letter.date,
+        deadline: due.deadline,
+        invoices: owed
+            .invoices
+            .iter()
+            .map(|i| Claimed { number: i.number.clone(), outstanding: i.outstanding })
+            .collect(),
+        total: owed.total,
         file: format!("letters/{name}"),
         sha256: sha256_hex(&built.pdf),
-        draft: settings.draft,
-        copies: copies.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(" "),
-        delivery: Delivery::Email(PathBuf::new()),
+        run: String::new(),
+        address: letter.case.debtor.address_lines(),
     };
-    let pdf = Document { name, bytes: built.pdf, pages: built.pages };
+    let (pages, draft) = (built.pages, settings.draft);
+    let copy_names = copies.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(" ");
+    let pdf = Document { name, bytes: built.pdf, pages };
     let delivery = deliver(session, &letter, pdf, copies, sink).map_err(|e| e.at(path))?;
-    Ok(Some(Done { delivery, ..done }))
+    Ok(Some(Done { issued, pages, draft, copies: copy_names, delivery }))
 }
 
 /// Reads the PDFs a pack volume embeds.

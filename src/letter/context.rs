@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::Letter;
-use crate::case::{Channel, Config};
+use crate::case::{Channel, Config, SentLetter};
 use crate::escalation::last_letter;
 use crate::law::InvoiceStatement;
 use crate::money::{amount_in_words, format_date, format_date_short, format_eur, format_rate};
@@ -128,6 +128,18 @@ pub(crate) struct PreviousLetter {
     pub(crate) channel: &'static str,
 }
 
+impl PreviousLetter {
+    fn of(l: &SentLetter) -> PreviousLetter {
+        PreviousLetter {
+            level: l.level.as_str(),
+            label: l.level.label_fr(),
+            date: format_date(l.date.0),
+            channel: l.channel.as_str(),
+            tracking: l.tracking.clone(),
+        }
+    }
+}
+
 fn invoice_view(i: &InvoiceStatement) -> InvoiceView {
     InvoiceView {
         number: i.number.clone(),
@@ -162,24 +174,9 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
     let previous: Vec<PreviousLetter> = {
         let mut letters: Vec<_> = case.letters.iter().filter(|l| l.date.0 <= date).collect();
         letters.sort_by_key(|l| (l.date.0, l.level));
-        letters
-            .into_iter()
-            .map(|l| PreviousLetter {
-                level: l.level.as_str(),
-                label: l.level.label_fr(),
-                date: format_date(l.date.0),
-                channel: l.channel.as_str(),
-                tracking: l.tracking.clone(),
-            })
-            .collect()
+        letters.into_iter().map(PreviousLetter::of).collect()
     };
-    let last_previous = last_letter(case, date).map(|l| PreviousLetter {
-        level: l.level.as_str(),
-        label: l.level.label_fr(),
-        date: format_date(l.date.0),
-        channel: l.channel.as_str(),
-        tracking: l.tracking.clone(),
-    });
+    let last_previous = last_letter(case, date).map(PreviousLetter::of);
     let invoices: Vec<InvoiceView> = owed.invoices.iter().map(invoice_view).collect();
     let numbers: Vec<&str> = owed.invoices.iter().map(|i| i.number.as_str()).collect();
     let oldest_due = owed.invoices.iter().map(|i| i.due).min().map(format_date).unwrap_or_default();
