@@ -78,6 +78,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
     } else {
         None
     };
+    if let Err(code) = args.common.read_journal(&session, &mut settings) {
+        return code;
+    }
     settings.force = args.force;
     settings.jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let activity = Arc::new(relance::settings::Activity::default());

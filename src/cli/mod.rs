@@ -74,9 +74,24 @@ impl Common {
         let session = Session::open(&config, self.templates.as_deref(), self.rates.as_deref()).map_err(|e| fail(&e))?;
         let mut settings = Settings::new(self.date.unwrap_or_else(today));
         settings.forced = self.level;
+        Ok((session, settings))
+    }
+
+    /// [`Common::open`] with the journal read: for the commands that only
+    /// read it (`plan`, `explain`).
+    pub(crate) fn open_with_journal(&self) -> Result<(Session, Settings), ExitCode> {
+        let (session, mut settings) = self.open()?;
+        self.read_journal(&session, &mut settings)?;
+        Ok((session, settings))
+    }
+
+    /// Reads the journal of the cases into the settings (the history of
+    /// each case). `build` calls it once it holds the journal's lock, so
+    /// that no other run records between the reading and its own record.
+    pub(crate) fn read_journal(&self, session: &Session, settings: &mut Settings) -> Result<(), ExitCode> {
         let journal = relance::journal::Journal::load(&session.journal_dir(&self.cases)).map_err(|e| fail(&e))?;
         settings.journal = Some(std::sync::Arc::new(journal));
-        Ok((session, settings))
+        Ok(())
     }
 }
 

@@ -15,7 +15,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
-    let (session, settings) = match args.common.open() {
+    let (session, settings) = match args.common.open_with_journal() {
         Ok(x) => x,
         Err(code) => return code,
     };

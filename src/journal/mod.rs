@@ -10,7 +10,7 @@
 //! entry. The history of a case is its YAML `letters:` (what was sent
 //! before relance) plus its entries here.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -175,11 +175,10 @@ pub struct Journal {
     pub dir: PathBuf,
     /// Issued letters not voided, by case, oldest first.
     issued: BTreeMap<String, Vec<Issued>>,
-    /// Every entry id issued (voided or not): an id is recorded once.
-    ids: HashSet<String>,
+
     /// Entries voided, with the void.
     voided: HashMap<String, Void>,
-    /// Every issued entry by id, voided or not.
+    /// Every issued entry by id, voided or not: an id is recorded once.
     all: HashMap<String, Issued>,
     /// The last tracking recorded for each entry.
     lrar: HashMap<String, Lrar>,
@@ -277,7 +276,7 @@ impl Journal {
                         self.case_errors.entry(e.case.clone()).or_insert_with(|| at(n, "entry", msg));
                         continue;
                     }
-                    if self.ids.insert(e.entry.clone()) {
+                    if !self.all.contains_key(&e.entry) {
                         self.all.insert(e.entry.clone(), e.clone());
                         self.issued.entry(e.case.clone()).or_default().push(e);
                     }
@@ -310,7 +309,7 @@ impl Journal {
 
     /// Whether an entry is recorded already.
     pub fn has(&self, entry: &str) -> bool {
-        self.ids.contains(entry)
+        self.all.contains_key(entry)
     }
 
     /// The error of a case's journal lines, if any.
@@ -322,7 +321,7 @@ impl Journal {
     pub fn find(&self, id: &str) -> Option<(Option<&Issued>, Option<&Void>)> {
         let issued = self.issued.values().flatten().find(|i| i.entry == id);
         let void = self.voided.get(id);
-        (issued.is_some() || void.is_some() || self.ids.contains(id)).then_some((issued, void))
+        (issued.is_some() || void.is_some() || self.all.contains_key(id)).then_some((issued, void))
     }
 
     /// The tracking recorded for an entry.
