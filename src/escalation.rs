@@ -96,10 +96,7 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
             }
             Some(prev) => {
                 let Some(next) = prev.level.next() else {
-                    return skip(format!(
-                        "mise en demeure envoyée le {} : à transmettre au contentieux (injonction de payer, Cerfa 12948*06 / 12946*02)",
-                        format_date(prev.date.0)
-                    ));
+                    return after_formal_notice(prev, config, date);
                 };
                 let when = add_days(prev.date.0, step(config, next).0);
                 if date < when {
@@ -121,6 +118,49 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
         (channel, None)
     };
     Decision::Send(LetterDue { level, channel, channel_note, deadline: add_days(date, deadline_days), deadline_days })
+}
+
+/// What follows a mise en demeure: its payment deadline runs from its
+/// receipt (C. civ. 1344), so the case waits for the avis de réception,
+/// then for the deadline, before it goes to the contentieux.
+fn after_formal_notice(prev: &SentLetter, config: &Config, date: NaiveDate) -> Decision {
+    let sent = format_date(prev.date.0);
+    let Some(received) = prev.received else {
+        let how = if prev.channel == Channel::Lrar {
+            "avis de réception non enregistré (relance record)"
+        } else {
+            "date de réception inconnue"
+        };
+        return Decision::Skip {
+            reason: format!(
+                "mise en demeure envoyée le {sent}, {how} : le délai de paiement court de sa réception ; ensuite, contentieux (injonction de payer)"
+            ),
+            next: None,
+        };
+    };
+    let expires = add_days(received.0, config.policy.mise_en_demeure.deadline_days);
+    if date <= expires {
+        return Decision::Skip {
+            reason: format!(
+                "mise en demeure envoyée le {sent}, reçue le {} : délai de paiement jusqu'au {} ; ensuite, contentieux",
+                format_date(received.0),
+                format_date(expires)
+            ),
+            next: Some(next_day(expires)),
+        };
+    }
+    Decision::Skip {
+        reason: format!(
+            "mise en demeure reçue le {}, délai expiré le {} : à transmettre au contentieux (injonction de payer, Cerfa 12948*06 / 12946*02)",
+            format_date(received.0),
+            format_date(expires)
+        ),
+        next: None,
+    }
+}
+
+fn next_day(d: NaiveDate) -> NaiveDate {
+    add_days(d, 1)
 }
 
 /// (days to wait, channel, days to pay) for a level.

@@ -12,6 +12,21 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[usize
     out.push_str(&crate::table::render("  ", header, rows, right));
 }
 
+/// One line of a penalty or interest table, with its computation spelt out.
+fn line_row(invoice: &str, l: &crate::law::PenaltyLine) -> Vec<String> {
+    vec![
+        invoice.to_string(),
+        format_date_short(l.from),
+        format_date_short(l.to),
+        l.days.to_string(),
+        format_eur(l.base),
+        format_rate(l.rate),
+        format!("{} × {} × {} / 365", l.base, (l.rate / rust_decimal::Decimal::from(100)).normalize(), l.days)
+            .replace('.', ","),
+        format_eur(l.amount),
+    ]
+}
+
 /// The décompte of `case` as plain text.
 pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     let mut o = String::new();
@@ -58,27 +73,8 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
             o,
             "2. Pénalités de retard (C. com. L441-10) : base × taux × jours / 365, chaque ligne arrondie au centime (au plus proche, 0,005 vers le haut)"
         );
-        let mut rows = Vec::new();
-        for i in &owed.invoices {
-            for l in &i.lines {
-                rows.push(vec![
-                    i.number.clone(),
-                    format_date_short(l.from),
-                    format_date_short(l.to),
-                    l.days.to_string(),
-                    format_eur(l.base),
-                    format_rate(l.rate),
-                    format!(
-                        "{} × {} × {} / 365",
-                        l.base,
-                        (l.rate / rust_decimal::Decimal::from(100)).normalize(),
-                        l.days
-                    )
-                    .replace('.', ","),
-                    format_eur(l.amount),
-                ]);
-            }
-        }
+        let rows: Vec<Vec<String>> =
+            owed.invoices.iter().flat_map(|i| i.lines.iter().map(|l| line_row(&i.number, l))).collect();
         table(&mut o, &["Facture", "Du", "Au", "Jours", "Base", "Taux", "Calcul", "Pénalités"], &rows, &[3, 4, 5, 7]);
         let _ = writeln!(o, "  Total des pénalités : {}", format_eur(owed.penalties));
         let _ = writeln!(o, "  Taux appliqués :");
@@ -94,10 +90,26 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
             format_eur(owed.indemnities)
         );
         let _ = writeln!(o);
+    } else if let Some(received) = owed.interest_from {
+        let _ = writeln!(
+            o,
+            "2. Particulier : ni pénalités ni indemnité forfaitaire ; intérêts au taux légal depuis la réception de la mise en demeure le {} (C. civ. 1231-6, 1344-1), du lendemain au {} inclus : base × taux × jours / 365, chaque ligne arrondie au centime",
+            format_date(received),
+            format_date(owed.date)
+        );
+        let rows: Vec<Vec<String>> =
+            owed.invoices.iter().flat_map(|i| i.interest_lines.iter().map(|l| line_row(&i.number, l))).collect();
+        table(&mut o, &["Facture", "Du", "Au", "Jours", "Base", "Taux", "Calcul", "Intérêts"], &rows, &[3, 4, 5, 7]);
+        let _ = writeln!(o, "  Total des intérêts : {}", format_eur(owed.interest));
+        let _ = writeln!(o, "  Taux appliqués :");
+        for r in &owed.interest_rates {
+            let _ = writeln!(o, "    {} : {} — {}", r.period, format_rate(r.rate), r.explanation);
+        }
+        let _ = writeln!(o);
     } else {
         let _ = writeln!(
             o,
-            "2. Particulier : ni pénalités ni indemnité forfaitaire ; l'intérêt au taux légal{} court à compter de la mise en demeure (C. civ. 1231-6, 1344-1)",
+            "2. Particulier : ni pénalités ni indemnité forfaitaire ; l'intérêt au taux légal{} court à compter de la réception de la mise en demeure (C. civ. 1231-6, 1344-1)",
             owed.legal_interest_rate.map(|r| format!(" ({})", format_rate(r))).unwrap_or_default()
         );
         let _ = writeln!(o);

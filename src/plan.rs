@@ -136,6 +136,7 @@ pub fn table(rows: &[ManifestRow]) -> String {
         "principal",
         "pénalités",
         "indemnités",
+        "intérêts",
         "total",
         "dernière lettre",
         "prochaine",
@@ -153,6 +154,7 @@ pub fn table(rows: &[ManifestRow]) -> String {
                 r.principal.clone(),
                 r.penalties.clone(),
                 r.indemnities.clone(),
+                r.interest.clone(),
                 r.total.clone(),
                 dash(&r.last_letter),
                 dash(&r.next_due),
@@ -160,5 +162,5 @@ pub fn table(rows: &[ManifestRow]) -> String {
             ]
         })
         .collect();
-    crate::table::render("", &header, &cells, &[4, 5, 6, 7])
+    crate::table::render("", &header, &cells, &[4, 5, 6, 7, 8])
 }

@@ -62,7 +62,7 @@ fn letters_and_manifest_print_the_figures_explain_computes() {
         let id = entry["id"].as_str().unwrap();
         let st = &entry["statement"];
         let row = manifest["rows"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap();
-        for key in ["principal", "penalties", "indemnities", "total"] {
+        for key in ["principal", "penalties", "indemnities", "interest", "total"] {
             assert_eq!(money(&row[key]), money(&st[key]), "{id} {key}");
         }
         let file = row["file"].as_str().unwrap();

@@ -328,3 +328,58 @@ fn a_recorded_tracking_number_is_cited_by_the_next_letter() {
     let text = dir.pdf_text("d2/letters/MOREAU-003-mise-en-demeure.pdf");
     assert!(text.contains("du 22 novembre 2026 (lettre recommandée n° 1A12345678901)"), "{text}");
 }
+
+#[test]
+fn a_received_mise_en_demeure_starts_its_deadline_and_the_consumer_interest() {
+    let dir = Dir::with_fixtures();
+    build(&dir, "2026-11-22", "d1", &[]);
+    // MOREAU (a consumer) had her avertissement on the 22nd: mise en demeure
+    // by registered letter ten days later.
+    build(&dir, "2026-12-02", "d2", &[]);
+    assert!(letters(&dir, "d2").contains(&"MOREAU-003-mise-en-demeure.pdf".to_string()), "{:?}", letters(&dir, "d2"));
+    let plan = dir.relance(["plan", ".", "--date", "2026-12-03"]).expect_code(0).stdout();
+    let moreau = plan.lines().find(|l| l.starts_with("MOREAU-003")).unwrap();
+    assert!(moreau.contains("avis de réception non enregistré (relance record)"), "{moreau}");
+    let csv = std::fs::read_to_string(dir.join("d2/depot-lrar.csv")).unwrap();
+    let filled: Vec<String> = csv
+        .lines()
+        .map(|l| {
+            if l.contains("MOREAU-003/mise-en-demeure") {
+                l.trim_end_matches(",,,,").to_string() + ",1A 123 456 7890 1,2026-12-03,2026-12-04,"
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    dir.write("filled.csv", filled.join("\n") + "\n");
+    dir.relance(["record", ".", "filled.csv", "--date", "2026-12-05"]).expect_code(0);
+    // The 8 days to pay run from the receipt on the 4th (C. civ. 1344).
+    let plan = dir.relance(["plan", ".", "--date", "2026-12-10"]).expect_code(0).stdout();
+    let moreau = plan.lines().find(|l| l.starts_with("MOREAU-003")).unwrap();
+    assert!(
+        moreau
+            .contains("reçue le 4 décembre 2026 : délai de paiement jusqu'au 12 décembre 2026 ; ensuite, contentieux"),
+        "{moreau}"
+    );
+    assert!(moreau.contains("2026-12-13"), "next step the day after: {moreau}");
+    let plan = dir.relance(["plan", ".", "--date", "2026-12-13"]).expect_code(0).stdout();
+    let moreau = plan.lines().find(|l| l.starts_with("MOREAU-003")).unwrap();
+    assert!(moreau.contains("délai expiré le 12 décembre 2026 : à transmettre au contentieux"), "{moreau}");
+    // Legal interest from the 5th. The built-in table stops at 2026 S1, so
+    // this test supplies a 2026 S2 row (a test value, not the published rate).
+    let table = std::fs::read_to_string(env!("CARGO_MANIFEST_DIR").to_string() + "/data/rates.csv").unwrap()
+        + "2026-S2,2.15,6.67,3.00,\"valeur d'essai\"\n";
+    dir.write("rates.csv", table);
+    let text =
+        dir.relance(["explain", "moreau.yaml", "--date", "2026-12-31", "--rates", "rates.csv"]).expect_code(0).stdout();
+    // 05/12–31/12: 27 days on 645.90 at 3 %: 645.90 × 3 × 27 / 36500 = 1.4333… → 1.43
+    assert!(
+        text.contains("intérêts au taux légal depuis la réception de la mise en demeure le 4 décembre 2026"),
+        "{text}"
+    );
+    assert!(text.contains("05/12/2026") && text.contains("645,90 × 0,03 × 27 / 365"), "{text}");
+    assert!(
+        text.contains("Total des intérêts : 1,43\u{a0}€") && text.contains("Total réclamé : 647,33\u{a0}€"),
+        "{text}"
+    );
+}

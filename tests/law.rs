@@ -232,6 +232,67 @@ fn consumer_owes_no_penalty_nor_indemnity_before_the_mise_en_demeure() {
 }
 
 #[test]
+fn consumer_owes_legal_interest_from_the_day_after_the_mise_en_demeure_was_received() {
+    // Mise en demeure dated 2 March 2026, received on the 5th (C. civ. 1231-6,
+    // 1344-1): interest at the taux légal of 2026 S1 (2.62 %) from the 6th on A,
+    // the invoice it claimed; B fell due after it and bears none.
+    // 06/03–10/04: 36 days on 645.90: 645.90 × 2.62 × 36 / 36500 = 1.6690… → 1.67
+    // the payment of 145.90 on 10/04 lowers the base from the 11th:
+    // 11/04–30/06: 81 days on 500.00: 500 × 2.62 × 81 / 36500 = 2.9071… → 2.91
+    let c = case(
+        "particulier",
+        "invoices:\n  - {number: A, date: 2025-12-15, due: 2025-12-15, amount: 645.90}\n  \
+         - {number: B, date: 2026-03-01, due: 2026-03-10, amount: 200.00}\n\
+         payments:\n  - {date: 2026-04-10, amount: 145.90}\n\
+         letters:\n  - {level: mise-en-demeure, date: 2026-03-02, channel: lrar, received: 2026-03-05}\n",
+    );
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-06-30");
+    let got: Vec<_> = s.invoices[0]
+        .interest_lines
+        .iter()
+        .map(|l| (l.from.to_string(), l.to.to_string(), l.days, l.base.to_string(), l.amount.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2026-03-06".into(), "2026-04-10".into(), 36, "645.90".into(), "1.67".into()),
+            ("2026-04-11".into(), "2026-06-30".into(), 81, "500.00".into(), "2.91".into()),
+        ]
+    );
+    assert!(s.invoices[1].interest_lines.is_empty());
+    assert_eq!((s.principal, s.interest, s.total), (d("700.00"), d("4.58"), d("704.58")));
+    assert_eq!(s.interest_from, Some(day("2026-03-05")));
+    assert_eq!(s.interest_rates[0].basis, RateBasis::LegalInterest);
+    // Before the receipt, nothing runs yet.
+    let before = owed(&c, &terms(None, RateSplit::Semester), "2026-03-05");
+    assert_eq!((before.interest, before.interest_from), (d("0"), Some(day("2026-03-05"))));
+    let earlier = owed(&c, &terms(None, RateSplit::Semester), "2026-03-04");
+    assert_eq!(earlier.interest_from, None);
+    // A business owes the L441-10 penalties instead, never both.
+    let b2b = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2025-12-15, due: 2025-12-15, amount: 645.90}\n\
+         letters:\n  - {level: mise-en-demeure, date: 2026-03-02, channel: lrar, received: 2026-03-05}\n",
+    );
+    let s = owed(&b2b, &terms(None, RateSplit::Semester), "2026-06-30");
+    assert!(s.interest.is_zero() && s.interest_from.is_none() && !s.penalties.is_zero());
+}
+
+#[test]
+fn a_receipt_before_the_letter_is_refused() {
+    let text = format!(
+        "id: T-1\n{}invoices:\n  - {{number: A, date: 2026-01-01, due: 2026-01-31, amount: 10}}\n\
+         letters:\n  - {{level: mise-en-demeure, date: 2026-03-02, channel: lrar, received: 2026-03-01}}\n",
+        crate::util::debtor("particulier")
+    );
+    let err = parse_case(Path::new("t.yaml"), &text).unwrap_err().to_string();
+    assert!(
+        err.contains("letters[0].received") && err.contains("reçue le 2026-03-01 avant d'être envoyée le 2026-03-02"),
+        "{err}"
+    );
+}
+
+#[test]
 fn leap_day_counts_and_the_year_stays_365() {
     // Due 27/02/2024, default 14.50 % (2024 S1): 28/02, 29/02, 01/03, 02/03 = 4 days.
     // 1000 × 14.50 % × 4 / 365 = 1.5890 → 1.59

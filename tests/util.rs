@@ -192,7 +192,13 @@ impl Cmd {
     #[track_caller]
     pub(crate) fn expect_code(self, code: i32) -> Outcome {
         let outcome = self.run();
-        assert_eq!(outcome.output.status.code(), Some(code), "exit code; stderr:\n{}", outcome.stderr());
+        assert_eq!(
+            outcome.output.status.code(),
+            Some(code),
+            "exit code; stderr:\n{}\nstdout:\n{}",
+            outcome.stderr(),
+            outcome.stdout()
+        );
         outcome
     }
 }

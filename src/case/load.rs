@@ -609,6 +609,19 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
             );
         }
     }
+    for (i, l) in case.letters.iter().enumerate() {
+        if let Some(r) = l.received
+            && r.0 < l.date.0
+        {
+            return issue(
+                format!("letters[{i}].received"),
+                format!(
+                    "reçue le {} avant d'être envoyée le {} ; attendu : la date de l'avis de réception, le jour de l'envoi ou après",
+                    r.0, l.date.0
+                ),
+            );
+        }
+    }
     let d = &case.debtor;
     if d.name.trim().is_empty() {
         return issue("debtor.name", "nom du débiteur vide ; attendu : le nom imprimé sur l'enveloppe".into());

@@ -416,6 +416,13 @@ pub struct SentLetter {
     /// The registered letter's number (from the journal, or written here).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "scalar::opt_line")]
     pub tracking: Option<String>,
+    /// When the debtor received it: the avis de réception's date of
+    /// delivery, or of first presentation for a letter not collected
+    /// (from the journal, or written here for a letter sent before relance).
+    /// A mise en demeure takes effect on that day: the payment deadline and,
+    /// for a consumer, the legal interest run from it (C. civ. 1231-6, 1344).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<Date>,
 }
 
 /// A promise to pay.

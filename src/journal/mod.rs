@@ -73,6 +73,20 @@ pub struct Lrar {
     pub recorded: NaiveDate,
 }
 
+impl Lrar {
+    /// The day the letter took effect: its delivery, or its first
+    /// presentation when it came back « pli avisé et non réclamé » (the
+    /// addressee was notified and chose not to collect it). A letter only
+    /// presented, or returned « destinataire inconnu », was not received.
+    pub fn received(&self) -> Option<NaiveDate> {
+        match (self.delivered, self.returned) {
+            (Some(d), _) => Some(d),
+            (None, Some(Returned::NonReclame)) => self.first_presented,
+            _ => None,
+        }
+    }
+}
+
 /// Why a registered letter came back to the sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -164,6 +178,7 @@ impl Issued {
             date: crate::case::Date(self.date),
             channel: self.channel,
             tracking: journal.lrar(&self.entry).map(|l| l.number.clone()),
+            received: journal.lrar(&self.entry).and_then(Lrar::received).map(crate::case::Date),
         }
     }
 }

@@ -47,6 +47,9 @@ pub enum RateBasis {
     LegalFloor,
     /// No CGV rate: ECB main refinancing rate + 10 points.
     EcbPlusTen,
+    /// B2C: the taux de l'intérêt légal of the semester (C. mon. fin.
+    /// L313-2), creditor other than a private person.
+    LegalInterest,
 }
 
 /// The rate applied to a semester, and why.
@@ -113,6 +116,10 @@ pub struct InvoiceStatement {
     pub penalties: Decimal,
     /// The 40 € indemnity, when due.
     pub indemnity: Decimal,
+    /// B2C: legal interest lines since the mise en demeure was received.
+    pub interest_lines: Vec<PenaltyLine>,
+    /// Sum of its interest lines.
+    pub interest: Decimal,
 }
 
 /// Everything owed by one debtor at one date.
@@ -131,7 +138,12 @@ pub struct Statement {
     pub penalties: Decimal,
     /// Sum of the 40 € indemnities.
     pub indemnities: Decimal,
-    /// Principal, penalties and indemnities.
+    /// B2C: legal interest since the mise en demeure was received.
+    pub interest: Decimal,
+    /// B2C: the day the mise en demeure was received, from which legal
+    /// interest runs (C. civ. 1231-6, 1344-1), when it is known.
+    pub interest_from: Option<NaiveDate>,
+    /// Principal, penalties, indemnities and interest.
     pub total: Decimal,
     /// Payments that matched no unpaid invoice (overpayment, credit to refund).
     pub unallocated: Decimal,
@@ -142,6 +154,8 @@ pub struct Statement {
     pub legal_interest_rate: Option<Decimal>,
     /// The rates applied, one per semester used, with their explanation.
     pub rates: Vec<RateUsed>,
+    /// B2C: the legal interest rates applied, one per semester used.
+    pub interest_rates: Vec<RateUsed>,
     /// Legal warnings (floor raised, prescription, missing rate).
     pub warnings: Vec<String>,
 }
@@ -206,10 +220,44 @@ struct RateBook<'a> {
     terms: &'a Terms,
     table: &'a RateTable,
     used: Vec<RateUsed>,
+    legal_used: Vec<RateUsed>,
     warnings: Vec<String>,
 }
 
 impl RateBook<'_> {
+    /// The taux de l'intérêt légal (percent) for `semester`, creditor other
+    /// than a private person: what runs on a consumer's debt once the mise
+    /// en demeure is received. Missing from the table, that semester's
+    /// interest is left out and said: claiming less is safe, guessing is not.
+    fn legal_rate(&mut self, semester: Semester) -> Option<Decimal> {
+        let key = semester.to_string();
+        if let Some(r) = self.legal_used.iter().find(|r| r.semester == key) {
+            return Some(r.rate);
+        }
+        let row = match self.table.get(semester) {
+            Ok(row) => row,
+            Err(missing) => {
+                let warning = format!("intérêts au taux légal non comptés {} : {missing}", semester_fr(semester));
+                if !self.warnings.contains(&warning) {
+                    self.warnings.push(warning);
+                }
+                return None;
+            }
+        };
+        self.legal_used.push(RateUsed {
+            semester: key,
+            period: period_fr(semester),
+            rate: row.legal_other,
+            basis: RateBasis::LegalInterest,
+            explanation: format!(
+                "taux de l'intérêt légal {} (créancier autre qu'un particulier, C. mon. fin. L313-2) — {}",
+                semester_fr(semester),
+                row.source
+            ),
+        });
+        Some(row.legal_other)
+    }
+
     /// The penalty rate (percent) for `semester`.
     fn rate(&mut self, semester: Semester) -> Result<Decimal, LawError> {
         let key = semester.to_string();
@@ -320,13 +368,34 @@ fn penalty_lines(
     if start > date {
         return Ok(Vec::new());
     }
-    let fixed_rate = match split {
-        RateSplit::Fixed => Some(book.rate(Semester::of(start))?),
-        RateSplit::Semester => None,
-    };
+    match split {
+        RateSplit::Fixed => {
+            let rate = book.rate(Semester::of(start))?;
+            accrual_lines(amount, start, payments, date, false, &mut |_| Ok(Some(rate)))
+        }
+        RateSplit::Semester => accrual_lines(amount, start, payments, date, true, &mut |s| book.rate(s).map(Some)),
+    }
+}
+
+/// Simple interest on an invoice's balance from `start` through `date`
+/// inclusive: one line per stretch where the balance and the rate hold,
+/// cut the day after each payment and, with `by_semester`, on 1 January
+/// and 1 July, each line rounded to the cent. A stretch whose rate is
+/// `None` is left out.
+fn accrual_lines(
+    amount: Decimal,
+    start: NaiveDate,
+    payments: &[Allocation],
+    date: NaiveDate,
+    by_semester: bool,
+    rate_of: &mut dyn FnMut(Semester) -> Result<Option<Decimal>, LawError>,
+) -> Result<Vec<PenaltyLine>, LawError> {
+    if start > date {
+        return Ok(Vec::new());
+    }
     let mut cuts: Vec<NaiveDate> =
         payments.iter().map(|p| next_day(p.date)).filter(|d| *d > start && *d <= date).collect();
-    if fixed_rate.is_none() {
+    if by_semester {
         let mut s = Semester::of(start).next();
         while s.first_day() <= date {
             cuts.push(s.first_day());
@@ -340,11 +409,9 @@ fn penalty_lines(
     for end_exclusive in cuts.into_iter().chain(std::iter::once(next_day(date))) {
         let to = end_exclusive.pred_opt().unwrap_or(end_exclusive);
         let base = amount - payments.iter().filter(|p| p.date < from).map(|p| p.amount).sum::<Decimal>();
-        if base > Decimal::ZERO {
-            let rate = match fixed_rate {
-                Some(r) => r,
-                None => book.rate(Semester::of(from))?,
-            };
+        if base > Decimal::ZERO
+            && let Some(rate) = rate_of(Semester::of(from))?
+        {
             let days = (to - from).num_days() + 1;
             let raw = base * rate * Decimal::from(days) / Decimal::from(100 * DAYS_IN_YEAR);
             lines.push(PenaltyLine { from, to, days, base, rate, amount: round_cents(raw) });
@@ -352,6 +419,17 @@ fn penalty_lines(
         from = end_exclusive;
     }
     Ok(lines)
+}
+
+/// The mise en demeure from which a consumer owes legal interest: the first
+/// one received on or before `date` (its letter date, its receipt).
+pub fn formal_notice(case: &Case, date: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    case.letters
+        .iter()
+        .filter(|l| l.level == crate::case::Level::MiseEnDemeure)
+        .filter_map(|l| l.received.map(|r| (l.date.0, r.0)))
+        .filter(|(_, r)| *r <= date)
+        .min_by_key(|(_, r)| *r)
 }
 
 /// The day an invoice becomes time-barred: 5 years (B2B, L110-4) or 2 years
@@ -369,7 +447,10 @@ pub fn prescription_date(due: NaiveDate, b2b: bool) -> NaiveDate {
 pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate) -> Result<Statement, LawError> {
     let b2b = case.debtor.is_b2b();
     let (allocs, unallocated) = allocate(case, date);
-    let mut book = RateBook { terms, table, used: Vec::new(), warnings: Vec::new() };
+    let mut book = RateBook { terms, table, used: Vec::new(), legal_used: Vec::new(), warnings: Vec::new() };
+    // B2C: legal interest from the day after the mise en demeure was
+    // received, on the invoices it claimed (due before its date).
+    let notice = if b2b { None } else { formal_notice(case, date) };
     let mut invoices = Vec::new();
     let mut prescription_warnings = Vec::new();
     for (inv, payments) in case.invoices.iter().zip(allocs) {
@@ -386,8 +467,15 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         } else {
             (Vec::new(), Decimal::ZERO)
         };
+        let interest_lines = match notice {
+            Some((sent, received)) if inv.due.0 < sent => {
+                accrual_lines(inv.amount.0, next_day(received), &payments, date, true, &mut |s| Ok(book.legal_rate(s)))?
+            }
+            _ => Vec::new(),
+        };
         let penalties: Decimal = lines.iter().map(|l| l.amount).sum();
-        if outstanding.is_zero() && penalties.is_zero() {
+        let interest: Decimal = interest_lines.iter().map(|l| l.amount).sum();
+        if outstanding.is_zero() && penalties.is_zero() && interest.is_zero() {
             continue;
         }
         if outstanding > Decimal::ZERO {
@@ -419,15 +507,20 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
             lines,
             penalties,
             indemnity,
+            interest_lines,
+            interest,
         });
     }
     invoices.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.number.cmp(&b.number)));
     let principal: Decimal = invoices.iter().map(|i| i.outstanding).sum();
     let penalties: Decimal = invoices.iter().map(|i| i.penalties).sum();
     let indemnities: Decimal = invoices.iter().map(|i| i.indemnity).sum();
+    let interest: Decimal = invoices.iter().map(|i| i.interest).sum();
     let current_rate = if b2b { Some(book.rate(Semester::of(date))?) } else { None };
     let legal_interest_rate = if b2b {
         None
+    } else if notice.is_some() {
+        book.legal_rate(Semester::of(date))
     } else {
         match table.get(Semester::of(date)) {
             Ok(row) => Some(row.legal_other),
@@ -447,6 +540,8 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
     }
     let mut rates = book.used;
     rates.sort_by(|a, b| a.semester.cmp(&b.semester));
+    let mut interest_rates = book.legal_used;
+    interest_rates.sort_by(|a, b| a.semester.cmp(&b.semester));
     Ok(Statement {
         date,
         b2b,
@@ -454,11 +549,14 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         principal,
         penalties,
         indemnities,
-        total: principal + penalties + indemnities,
+        interest,
+        interest_from: notice.map(|(_, received)| received),
+        total: principal + penalties + indemnities + interest,
         unallocated,
         current_rate,
         legal_interest_rate,
         rates,
+        interest_rates,
         warnings,
     })
 }

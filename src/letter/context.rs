@@ -36,6 +36,8 @@ pub(crate) struct LetterContext {
     pub(crate) legal_rate_period: String,
     /// How each penalty rate was obtained, for the décompte.
     pub(crate) rate_notes: Vec<RateNote>,
+    /// B2C: the legal interest rates applied since the mise en demeure.
+    pub(crate) interest_notes: Vec<RateNote>,
     pub(crate) indemnity_unit: String,
     pub(crate) deadline: String,
     pub(crate) deadline_days: u32,
@@ -88,6 +90,8 @@ pub(crate) struct InvoiceView {
     pub(crate) indemnity: String,
     pub(crate) has_indemnity: bool,
     pub(crate) lines: Vec<LineView>,
+    /// B2C: legal interest lines since the mise en demeure was received.
+    pub(crate) interest_lines: Vec<LineView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +113,11 @@ pub(crate) struct Totals {
     pub(crate) total_words: String,
     pub(crate) principal_words: String,
     pub(crate) has_penalties: bool,
+    /// B2C: legal interest since the mise en demeure was received.
+    pub(crate) interest: String,
+    pub(crate) has_interest: bool,
+    /// The day the mise en demeure was received, when interest runs.
+    pub(crate) interest_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +131,8 @@ pub(crate) struct RateNote {
 pub(crate) struct PreviousLetter {
     /// The registered letter's number, when recorded.
     pub(crate) tracking: Option<String>,
+    /// When it was received (avis de réception), when recorded.
+    pub(crate) received: Option<String>,
     pub(crate) level: &'static str,
     pub(crate) label: &'static str,
     pub(crate) date: String,
@@ -136,6 +147,7 @@ impl PreviousLetter {
             date: format_date(l.date.0),
             channel: l.channel.as_str(),
             tracking: l.tracking.clone(),
+            received: l.received.map(|d| format_date(d.0)),
         }
     }
 }
@@ -151,19 +163,24 @@ fn invoice_view(i: &InvoiceStatement) -> InvoiceView {
         penalties: format_eur(i.penalties),
         indemnity: format_eur(i.indemnity),
         has_indemnity: !i.indemnity.is_zero(),
-        lines: i
-            .lines
-            .iter()
-            .map(|l| LineView {
-                from: format_date_short(l.from),
-                to: format_date_short(l.to),
-                days: l.days,
-                base: format_eur(l.base),
-                rate: format_rate(l.rate),
-                amount: format_eur(l.amount),
-            })
-            .collect(),
+        lines: i.lines.iter().map(line_view).collect(),
+        interest_lines: i.interest_lines.iter().map(line_view).collect(),
     }
+}
+
+fn line_view(l: &crate::law::PenaltyLine) -> LineView {
+    LineView {
+        from: format_date_short(l.from),
+        to: format_date_short(l.to),
+        days: l.days,
+        base: format_eur(l.base),
+        rate: format_rate(l.rate),
+        amount: format_eur(l.amount),
+    }
+}
+
+fn rate_note(r: &crate::law::RateUsed) -> RateNote {
+    RateNote { semester: r.period.clone(), rate: format_rate(r.rate), explanation: r.explanation.clone() }
 }
 
 /// Everything the template of the letter may print.
@@ -225,19 +242,15 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
             total_words: amount_in_words(owed.total),
             principal_words: amount_in_words(owed.principal),
             has_penalties: !(owed.penalties.is_zero() && owed.indemnities.is_zero()),
+            interest: format_eur(owed.interest),
+            has_interest: !owed.interest.is_zero(),
+            interest_from: owed.interest_from.map(format_date),
         },
         rate: owed.current_rate.map(format_rate),
         legal_rate: owed.legal_interest_rate.map(format_rate),
         legal_rate_period: crate::law::period_fr(crate::law::Semester::of(date)),
-        rate_notes: owed
-            .rates
-            .iter()
-            .map(|r| RateNote {
-                semester: r.period.clone(),
-                rate: format_rate(r.rate),
-                explanation: r.explanation.clone(),
-            })
-            .collect(),
+        rate_notes: owed.rates.iter().map(rate_note).collect(),
+        interest_notes: owed.interest_rates.iter().map(rate_note).collect(),
         indemnity_unit: format_eur(crate::law::INDEMNITY_PER_INVOICE),
         deadline: format_date(deadline),
         deadline_days,

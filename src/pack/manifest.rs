@@ -62,6 +62,8 @@ pub struct ManifestRow {
     pub penalties: String,
     /// Indemnities, two decimals.
     pub indemnities: String,
+    /// B2C: legal interest since the mise en demeure was received, two decimals.
+    pub interest: String,
     /// Total claimed, two decimals.
     pub total: String,
     /// Pages of the letter.
@@ -108,6 +110,7 @@ impl CsvRecord for ManifestRow {
         "principal",
         "penalties",
         "indemnities",
+        "interest",
         "total",
         "pages",
         "file",
@@ -134,6 +137,7 @@ impl CsvRecord for ManifestRow {
             &self.principal,
             &self.penalties,
             &self.indemnities,
+            &self.interest,
             &self.total,
             &self.pages,
             &self.file,
@@ -169,6 +173,7 @@ impl ManifestRow {
             row.principal = cents(owed.principal);
             row.penalties = cents(owed.penalties);
             row.indemnities = cents(owed.indemnities);
+            row.interest = cents(owed.interest);
             row.total = cents(owed.total);
             row.warnings = owed.warnings.join(" | ");
             match decision {
