@@ -383,3 +383,68 @@ fn a_received_mise_en_demeure_starts_its_deadline_and_the_consumer_interest() {
         "{text}"
     );
 }
+
+/// The container command of `deploy/cronjob.yaml`, and its number of shards.
+fn cronjob() -> (String, usize) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/cronjob.yaml")).unwrap();
+    let job: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(job["kind"], "CronJob");
+    assert_eq!(job["spec"]["timeZone"], "Europe/Paris");
+    assert_eq!(job["spec"]["concurrencyPolicy"], "Forbid");
+    let spec = &job["spec"]["jobTemplate"]["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    let n = spec["completions"].as_u64().unwrap() as usize;
+    assert_eq!(spec["parallelism"].as_u64().unwrap() as usize, n, "the shards of one job run together");
+    let pod = &spec["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(container["command"], serde_json::json!(["sh", "-c"]));
+    // The image's user (Containerfile) is the one the pod asks for.
+    let containerfile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Containerfile")).unwrap();
+    let user = pod["securityContext"]["runAsUser"].as_u64().unwrap();
+    assert!(containerfile.contains(&format!("USER {user}")), "runAsUser {user} is not the Containerfile's USER");
+    assert_eq!(containerfile.matches("\nFROM ").count(), 2, "two stages");
+    (container["args"][0].as_str().unwrap().to_string(), n)
+}
+
+#[test]
+fn the_cronjob_runs_its_indexed_shards_at_once_and_records_what_one_run_would() {
+    let (script, n) = cronjob();
+    assert!(script.contains(&format!("--shard \"$JOB_COMPLETION_INDEX/{n}\"")), "{script}");
+    let whole = Dir::with_fixtures();
+    whole.relance(["build", ".", "--out", "out"]).expect_code(0);
+    // The pod's command as the cluster runs it, with the volumes mapped to
+    // folders here; the N pods start at once.
+    let sharded = Dir::with_fixtures();
+    let out = sharded.join("volume-out");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_relance")).parent().unwrap().to_path_buf();
+    let script = script
+        .replace("/cases", &sharded.join("").display().to_string())
+        .replace("/out/", &format!("{}/", out.display()));
+    let pods: Vec<_> = (0..n)
+        .map(|k| {
+            std::process::Command::new("sh")
+                .args(["-c", &script])
+                .env("JOB_COMPLETION_INDEX", k.to_string())
+                .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for pod in pods {
+        let done = pod.wait_with_output().unwrap();
+        assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    }
+    let days: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(days.len(), 1, "one folder for the day: {days:?}");
+    let shards: Vec<_> = std::fs::read_dir(&days[0]).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(shards.len(), n, "{shards:?}");
+    // One file per shard that issued something.
+    let files = journal_files(&sharded);
+    assert!(
+        !files.is_empty() && files.len() <= n && files.iter().all(|f| f.contains(&format!("-of-{n}."))),
+        "{files:?}"
+    );
+    assert!(!entries(&whole).is_empty());
+    assert_eq!(entries(&sharded), entries(&whole));
+}
