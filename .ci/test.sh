@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# The project's test command (README "Run the tests"): installs what the tests
-# read PDFs with (poppler-utils: pdftotext, pdfinfo) when it is missing, then
-# runs the whole test suite.
+# The project's test command (README "Run the tests"): installs, when they
+# are missing, the Debian packages the tests use (poppler-utils: pdftotext
+# and pdfinfo read the PDFs back; python3-aiosmtpd: the real SMTP server
+# relance send talks to), then runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v pdftotext >/dev/null 2>&1; then
+missing=()
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq poppler-utils >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # Snapshots are compared, never written, in CI (insta reads CI=true).
 cargo test --locked "$@"

@@ -72,6 +72,9 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
     if let Some(hold) = &case.hold {
         return skip(format!("suspendu : {hold}"));
     }
+    if let Some(unsent) = &case.unsent_email {
+        return skip(format!("en attente d'envoi : {unsent}"));
+    }
     if let Some(p) = &case.promise
         && p.date.0 > date
     {

@@ -34,6 +34,7 @@ pub mod record;
 pub mod render;
 pub mod run;
 pub mod safe_read;
+pub mod send;
 mod session;
 pub mod settings;
 pub mod starter;

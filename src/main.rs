@@ -24,5 +24,6 @@ fn main() -> ExitCode {
         cli::Command::Explain(args) => cli::explain::run(args),
         cli::Command::Journal(args) => cli::journal::run(args),
         cli::Command::Record(args) => cli::record::run(args),
+        cli::Command::Send(args) => cli::send::run(args),
     }
 }

@@ -38,7 +38,7 @@ impl Planned {
 pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings) -> Planned {
     let date = settings.date;
     if let Some(journal) = &settings.journal
-        && let Err(e) = add_history(&mut loaded, journal, settings)
+        && let Err(e) = add_history(&mut loaded, journal, settings, session.config.smtp.is_some())
     {
         return Planned { loaded, date, outcome: Err(e) };
     }
@@ -55,7 +55,16 @@ pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings)
 /// (its YAML `letters:`), so that escalation counts from the last letter
 /// actually issued. A letter of the run date itself is left out: running
 /// again on the same day makes the same letter again, not the next one.
-fn add_history(loaded: &mut LoadedCase, journal: &Journal, settings: &Settings) -> Result<(), InputError> {
+///
+/// With `smtp:` configured (`mailed_by_relance`), an e-mail letter counts
+/// from the day the server accepted it, and one not accepted yet holds the
+/// case; without, e-mails are sent by other means and count when issued.
+fn add_history(
+    loaded: &mut LoadedCase,
+    journal: &Journal,
+    settings: &Settings,
+    mailed_by_relance: bool,
+) -> Result<(), InputError> {
     let id = loaded.case.id.0.clone();
     if let Some(e) = journal.case_error(&id) {
         return Err(e.clone());
@@ -73,7 +82,30 @@ fn add_history(loaded: &mut LoadedCase, journal: &Journal, settings: &Settings) 
             ),
         ));
     }
-    loaded.case.letters.extend(issued.iter().filter(|i| i.date < settings.date).map(|i| i.as_sent(journal)));
+    for i in issued {
+        let mut sent = i.as_sent(journal);
+        if mailed_by_relance && i.channel == case::Channel::Email {
+            match journal.mailed(&i.entry) {
+                Some(m) => sent.date = case::Date(m.date.max(i.date)),
+                None => {
+                    if i.date < settings.date && loaded.case.unsent_email.is_none() {
+                        let why = match journal.mail_failed(&i.entry) {
+                            Some(f) => format!(" ; dernier essai le {} : {}", f.date, f.reason),
+                            None => String::new(),
+                        };
+                        loaded.case.unsent_email = Some(format!(
+                            "l'e-mail {} du {} n'a pas été accepté par le serveur{why} ; lancez relance send (ou relance journal void si l'adresse est fausse)",
+                            i.level, i.date
+                        ));
+                    }
+                    continue;
+                }
+            }
+        }
+        if sent.date.0 < settings.date {
+            loaded.case.letters.push(sent);
+        }
+    }
     if let Some((letter, lrar)) = journal.unknown_address(&id)
         && letter.address == loaded.case.debtor.address_lines()
     {

@@ -77,6 +77,7 @@ pub struct TrackingError {
 /// Reads `csv` (the deposit list, filled in) and records its rows in the
 /// journal at `dir`, dated `date`.
 pub fn record(dir: &Path, csv: &Path, date: NaiveDate) -> Result<RecordReport, JournalError> {
+    let _lock = crate::journal::Lock::acquire(dir, None)?;
     let journal = Journal::load(dir)?;
     let bytes = crate::safe_read::read(csv, 16 * 1024 * 1024, None)
         .map_err(|e| JournalError(InputError::new(csv, e.to_string())))?;

@@ -599,7 +599,8 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     let cancelled = || settings.cancelled();
     let slots = scan(cases, session, settings, &cancelled);
     let shard = settings.shard.map(|s| s.to_string());
-    let mut manifest = ManifestWriter::new(sink, &date.to_string(), shard.as_deref())?;
+    let mut manifest =
+        ManifestWriter::new(sink, &date.to_string(), shard.as_deref(), settings.record && settings.journal.is_some())?;
     let mut report = BuildReport::default();
     let mut courrier = Vec::new();
     let mut lrar = Vec::new();

@@ -14,6 +14,7 @@ mod injection;
 mod journal;
 mod law;
 mod packs;
+mod send;
 mod simulation;
 mod snapshots;
 mod typst_errors;

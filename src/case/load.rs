@@ -386,7 +386,47 @@ pub fn load_config(file: &Path) -> Result<Config, InputError> {
 
 /// Reads a creditor config from its text (`file` names it in errors).
 pub fn parse_config(file: &Path, text: &str) -> Result<Config, InputError> {
-    parse_yaml::<Config>(file, text)
+    let config = parse_yaml::<Config>(file, text)?;
+    validate_config(&config).map_err(|issue| {
+        let place = locate(text, &issue.place);
+        InputError::new(file, issue.message).at(place, issue.place)
+    })?;
+    Ok(config)
+}
+
+fn validate_config(config: &Config) -> Result<(), Issue> {
+    let Some(smtp) = &config.smtp else { return Ok(()) };
+    if smtp.password.is_some() {
+        return issue(
+            "smtp.password",
+            "un mot de passe ne s'écrit jamais dans relance.yaml (il serait copié, versionné, imprimé) ; \
+             attendu : password_env (une variable d'environnement, RELANCE_SMTP_PASSWORD par défaut) ou password_file (un fichier)"
+                .into(),
+        );
+    }
+    if smtp.host.trim().is_empty() {
+        return issue("smtp.host", "nom du serveur vide ; attendu : p. ex. smtp.example.fr".into());
+    }
+    if smtp.port == Some(0) {
+        return issue("smtp.port", "port 0 ; attendu : 587 (starttls), 465 (tls) ou 25".into());
+    }
+    if let Some(n) = smtp.per_minute
+        && !(1..=10_000).contains(&n)
+    {
+        return issue("smtp.per_minute", format!("{n} messages par minute ; attendu : de 1 à 10000"));
+    }
+    if let Some(n) = smtp.timeout_seconds
+        && !(1..=600).contains(&n)
+    {
+        return issue("smtp.timeout_seconds", format!("{n} secondes ; attendu : de 1 à 600"));
+    }
+    if smtp.password_env.is_some() && smtp.password_file.is_some() {
+        return issue(
+            "smtp.password_file",
+            "password_env et password_file à la fois ; attendu : l'un ou l'autre".into(),
+        );
+    }
+    Ok(())
 }
 
 /// A case that loaded and passed validation, with where it came from.

@@ -35,6 +35,57 @@ pub struct Config {
     /// folder when absent.
     #[serde(default, deserialize_with = "scalar::opt_line")]
     pub journal: Option<String>,
+    /// The SMTP server `relance send` hands the e-mails to.
+    #[serde(default)]
+    pub smtp: Option<Smtp>,
+}
+
+/// The SMTP server of `relance send`. The password is never written here:
+/// it is read from an environment variable or a file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// Host name of the server.
+    #[serde(deserialize_with = "scalar::line")]
+    pub host: String,
+    /// Port; 587 for `starttls`, 465 for `tls`, 25 for `none` when absent.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// How the connection is protected.
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// Login, when the server asks for one.
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub user: Option<String>,
+    /// The environment variable holding the password
+    /// (default `RELANCE_SMTP_PASSWORD`).
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub password_env: Option<String>,
+    /// A file holding the password (its first line), relative to relance.yaml.
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub password_file: Option<String>,
+    /// At most this many messages a minute (the provider's limit).
+    #[serde(default)]
+    pub per_minute: Option<u32>,
+    /// Seconds to wait for the server before giving up on a message.
+    #[serde(default)]
+    pub timeout_seconds: Option<u32>,
+    /// Refused with its own message: a password is never written here.
+    #[serde(default, skip_serializing)]
+    pub password: Option<serde::de::IgnoredAny>,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required), port 587.
+    #[default]
+    Starttls,
+    /// TLS from the first byte, port 465.
+    Tls,
+    /// No encryption: a relay on the same machine or network only.
+    None,
 }
 
 /// The creditor: printed in the letterhead, the footer and the payment block.
@@ -286,6 +337,11 @@ pub struct Case {
     /// goes by post until the address changes. Says when and which.
     #[serde(skip)]
     pub address_to_verify: Option<String>,
+    /// Set from the journal, never read from the file: an e-mail letter
+    /// issued earlier that the SMTP server has not accepted; no letter
+    /// until it is sent (or voided). Says which.
+    #[serde(skip)]
+    pub unsent_email: Option<String>,
 }
 
 /// B2B or B2C: which rules of law apply.

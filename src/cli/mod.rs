@@ -17,6 +17,7 @@ pub(crate) mod init;
 pub(crate) mod journal;
 pub(crate) mod plan;
 pub(crate) mod record;
+pub(crate) mod send;
 pub(crate) mod watchdog;
 
 #[derive(Parser)]
@@ -42,6 +43,8 @@ pub(crate) enum Command {
     Journal(journal::Args),
     /// Record the registered letters' numbers and receipts from the filled-in deposit list.
     Record(record::Args),
+    /// Send the e-mails of a run through the SMTP server of relance.yaml.
+    Send(send::Args),
 }
 
 /// What `build`, `plan` and `explain` share.

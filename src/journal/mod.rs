@@ -49,6 +49,44 @@ pub enum Entry {
     /// What La Poste says of a registered letter: its number, and its
     /// avis de réception when it came back.
     Lrar(Lrar),
+    /// An e-mail letter accepted by the SMTP server (`relance send`).
+    Mailed(Mailed),
+    /// An e-mail letter the server refused, or that could not be handed
+    /// over: still not sent.
+    MailFailed(MailFailed),
+}
+
+/// An e-mail accepted by the server: from then on the letter counts as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mailed {
+    /// The entry of the letter.
+    pub entry: String,
+    /// The message's Message-ID (without the angle brackets).
+    pub message_id: String,
+    /// The address it was sent to.
+    pub to: String,
+    /// The day the server accepted it.
+    pub date: NaiveDate,
+    /// The server's reply (e.g. `250 2.0.0 Ok: queued as …`).
+    pub reply: String,
+}
+
+/// An e-mail that was not accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailFailed {
+    /// The entry of the letter.
+    pub entry: String,
+    /// The address it was for.
+    pub to: String,
+    /// The day of the attempt.
+    pub date: NaiveDate,
+    /// The server's refusal, or why it could not be reached.
+    pub reason: String,
+    /// A permanent refusal (5xx: unknown mailbox…): sending again will not help
+    /// until the address is corrected.
+    pub permanent: bool,
 }
 
 /// The tracking of a registered letter, as the clerk recorded it from the
@@ -197,6 +235,10 @@ pub struct Journal {
     all: HashMap<String, Issued>,
     /// The last tracking recorded for each entry.
     lrar: HashMap<String, Lrar>,
+    /// E-mails accepted by the server, by entry (the first acceptance).
+    mailed: HashMap<String, Mailed>,
+    /// The last failure to send each e-mail, by entry.
+    mail_failed: HashMap<String, MailFailed>,
     /// Errors of lines that name a case: that case cannot be built.
     case_errors: HashMap<String, InputError>,
 }
@@ -300,6 +342,15 @@ impl Journal {
                 Ok(Entry::Lrar(l)) => {
                     self.lrar.insert(l.entry.clone(), l);
                 }
+                Ok(Entry::Mailed(m)) => {
+                    self.mailed.entry(m.entry.clone()).or_insert(m);
+                }
+                Ok(Entry::MailFailed(m)) => {
+                    let newer = self.mail_failed.get(&m.entry).is_none_or(|old| old.date <= m.date);
+                    if newer {
+                        self.mail_failed.insert(m.entry.clone(), m);
+                    }
+                }
                 Err(err) => {
                     let case = serde_json::from_str::<serde_json::Value>(line)
                         .ok()
@@ -339,6 +390,24 @@ impl Journal {
         (issued.is_some() || void.is_some() || self.all.contains_key(id)).then_some((issued, void))
     }
 
+    /// When the server accepted the e-mail of an entry.
+    pub fn mailed(&self, entry: &str) -> Option<&Mailed> {
+        self.mailed.get(entry)
+    }
+
+    /// The last failure to send the e-mail of an entry.
+    pub fn mail_failed(&self, entry: &str) -> Option<&MailFailed> {
+        self.mail_failed.get(entry)
+    }
+
+    /// An e-mail letter of `case` issued before `date` that the server has
+    /// not accepted yet: the case waits for it (`relance send`).
+    pub fn unsent_email(&self, case: &str, date: NaiveDate) -> Option<&Issued> {
+        self.issued(case)
+            .iter()
+            .find(|i| i.channel == Channel::Email && i.date < date && !self.mailed.contains_key(&i.entry))
+    }
+
     /// The tracking recorded for an entry.
     pub fn lrar(&self, entry: &str) -> Option<&Lrar> {
         self.lrar.get(entry)
@@ -355,6 +424,13 @@ impl Journal {
     /// How the history shows an issued letter: `journal`, and for a
     /// registered letter its number and what became of it.
     pub fn describe(&self, issued: &Issued) -> String {
+        if issued.channel == Channel::Email {
+            return match (self.mailed(&issued.entry), self.mail_failed(&issued.entry)) {
+                (Some(m), _) => format!("journal ; e-mail accepté le {} par le serveur ({})", m.date, m.to),
+                (None, Some(f)) => format!("journal ; e-mail NON ENVOYÉ : {} ({}, le {})", f.reason, f.to, f.date),
+                (None, None) => "journal ; e-mail pas encore envoyé (relance send)".into(),
+            };
+        }
         let Some(l) = self.lrar(&issued.entry) else { return "journal".into() };
         let mut s = format!("journal ; recommandé n° {}", l.number);
         if let Some(d) = l.first_presented {
@@ -399,6 +475,19 @@ fn lock(dir: &Path, name: &str, exclusive: bool) -> Result<std::fs::File, Journa
     Ok(file)
 }
 
+/// Removes the temporary files a killed writer left in the journal folder.
+fn remove_leftovers(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".relance-") && name.ends_with(".tmp") && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes one journal file, whole: header, then `entries`. The name is
 /// derived from the run (date, shard and entries), so that a run made again
 /// after a crash writes the same file.
@@ -432,6 +521,7 @@ pub fn run_id(date: NaiveDate, shard: Option<&str>, ids: &[&str]) -> String {
 /// void (the entry itself is never rewritten). The entry must exist and not
 /// be voided already.
 pub fn void(dir: &Path, entry: &str, reason: &str, date: NaiveDate) -> Result<PathBuf, JournalError> {
+    let _lock = Lock::acquire(dir, None)?;
     let journal = Journal::load(dir)?;
     let reason = crate::text::one_line(reason).map_err(|e| JournalError(InputError::new(dir, e.to_string())))?;
     match journal.find(entry) {
@@ -549,6 +639,11 @@ impl Lock {
         let mut files = vec![lock(dir, ".lock", shard.is_none())?];
         if let Some(shard) = shard {
             files.push(lock(dir, &format!(".lock-shard-{}", shard.replace('/', "-of-")), true)?);
+        } else {
+            // Alone on the journal: a temporary file here is what a killed
+            // writer left (every writer holds this lock).
+            remove_leftovers(dir)
+                .map_err(|e| JournalError(InputError::new(dir, format!("nettoyage impossible : {e}"))))?;
         }
         Ok(Lock { _files: files })
     }

@@ -236,12 +236,19 @@ pub struct ManifestWriter<'a> {
 
 impl<'a> ManifestWriter<'a> {
     /// Starts both manifest files for a run at `date` (and its shard).
-    pub fn new(sink: &'a dyn Sink, date: &str, shard: Option<&str>) -> std::io::Result<ManifestWriter<'a>> {
+    /// `recorded`: the run recorded its letters in a journal (not a draft,
+    /// not `--no-record`); only such a run's e-mails may be sent.
+    pub fn new(
+        sink: &'a dyn Sink,
+        date: &str,
+        shard: Option<&str>,
+        recorded: bool,
+    ) -> std::io::Result<ManifestWriter<'a>> {
         let csv = CsvWriter::new(sink.create(Path::new("manifest.csv"))?);
         let mut json = sink.create(Path::new("manifest.json"))?;
         write!(
             json,
-            "{{\n  \"date\": {},\n  \"shard\": {},\n  \"rows\": [",
+            "{{\n  \"date\": {},\n  \"shard\": {},\n  \"recorded\": {recorded},\n  \"rows\": [",
             json_string(date),
             shard.map_or("null".into(), json_string)
         )?;
@@ -339,7 +346,7 @@ mod tests {
         row.debtor = "=HYPERLINK(\"http://evil\")".into();
         let dir = tempfile::tempdir().unwrap();
         let sink = Folder(dir.path().to_path_buf());
-        let mut m = ManifestWriter::new(&sink, "2026-11-22", None).unwrap();
+        let mut m = ManifestWriter::new(&sink, "2026-11-22", None, false).unwrap();
         m.push(&row);
         m.finish(&[], &[], false).unwrap();
         let csv = std::fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
@@ -356,6 +363,7 @@ mod tests {
         struct Whole<'a> {
             date: &'a str,
             shard: Option<&'a str>,
+            recorded: bool,
             rows: &'a [ManifestRow],
             errors: &'a [RunError],
             packs: &'a [PackInfo],
@@ -376,7 +384,7 @@ mod tests {
         for n in [0, 1, 2] {
             let dir = tempfile::tempdir().unwrap();
             let sink = Folder(dir.path().to_path_buf());
-            let mut m = ManifestWriter::new(&sink, "2026-11-22", Some("1/2")).unwrap();
+            let mut m = ManifestWriter::new(&sink, "2026-11-22", Some("1/2"), n == 2).unwrap();
             for r in &rows[..n] {
                 m.push(r);
             }
@@ -385,6 +393,7 @@ mod tests {
             let whole = Whole {
                 date: "2026-11-22",
                 shard: Some("1/2"),
+                recorded: n == 2,
                 rows: &rows[..n],
                 errors: e,
                 packs: p,
@@ -399,7 +408,7 @@ mod tests {
     fn an_unfinished_manifest_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let sink = Folder(dir.path().to_path_buf());
-        let mut m = ManifestWriter::new(&sink, "2026-11-22", None).unwrap();
+        let mut m = ManifestWriter::new(&sink, "2026-11-22", None, false).unwrap();
         m.push(&ManifestRow::default());
         drop(m);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
