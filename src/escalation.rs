@@ -3,7 +3,7 @@
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use crate::case::{Case, Channel, Config, Level, SentLetter};
+use crate::case::{Case, Channel, Level, Policy, SentLetter};
 use crate::law::Statement;
 use crate::money::{format_date, format_eur};
 
@@ -55,15 +55,18 @@ fn add_days(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_add_days(Days::new(u64::from(n))).unwrap_or(NaiveDate::MAX)
 }
 
-/// The last letter sent on or before `date` (by date, then by level).
+/// The last escalation step taken on or before `date` (by date, then by
+/// level): what the next step counts from. A courtesy reminder or a
+/// payment-plan letter is not a step.
 pub fn last_letter(case: &Case, date: NaiveDate) -> Option<&SentLetter> {
-    case.letters.iter().filter(|l| l.date.0 <= date).max_by_key(|l| (l.date.0, l.level))
+    case.letters.iter().filter(|l| l.date.0 <= date && l.level.escalates()).max_by_key(|l| (l.date.0, l.level))
 }
 
-/// Decides the level for `case` at `date` given what it owes.
+/// Decides the level for `case` at `date` given what it owes, under
+/// `policy` (its profile's).
 /// `forced` (`--level`) overrides the timing, never a hold, a promise or a
 /// zero balance: a reprint must not dun a debtor who owes nothing.
-pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, forced: Option<Level>) -> Decision {
+pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, forced: Option<Level>) -> Decision {
     let skip = |reason: String| Decision::Skip { reason, next: None };
     let wait = |reason: String, next: NaiveDate| Decision::Skip { reason, next: Some(next) };
     if owed.principal <= rust_decimal::Decimal::ZERO {
@@ -76,7 +79,7 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
         return skip(format!("en attente d'envoi : {unsent}"));
     }
     if let Some(p) = &case.promise
-        && p.date.0 > date
+        && p.date.0 >= date
     {
         return wait(
             format!("promesse de paiement de {} au {}", format_eur(p.amount.0), format_date(p.date.0)),
@@ -88,20 +91,23 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
         Some(l) => l,
         None => match last {
             None => {
-                let Some(oldest_due) = owed.invoices.iter().map(|i| i.due).min() else {
+                let Some(oldest_due) =
+                    owed.invoices.iter().filter(|i| i.outstanding > rust_decimal::Decimal::ZERO).map(|i| i.due).min()
+                else {
                     return skip("rien à réclamer : aucune facture échue impayée".into());
                 };
-                let when = add_days(oldest_due, config.policy.amicale.after_due);
+                let when = add_days(oldest_due, policy.amicale.after_due);
                 if date < when {
                     return wait(format!("pas encore : relance amicale à partir du {}", format_date(when)), when);
                 }
                 Level::Amicale
             }
             Some(prev) => {
-                let Some(next) = prev.level.next() else {
-                    return after_formal_notice(prev, config, date);
+                let Some(next) = policy.next_after(prev.level) else {
+                    return after_formal_notice(prev, policy, date);
                 };
-                let when = add_days(prev.date.0, step(config, next).0);
+                let delay = policy.step(next).map_or(0, |s| s.delay);
+                let when = add_days(prev.date.0, delay);
                 if date < when {
                     return wait(format!("pas encore : {} à partir du {}", next.label_fr(), format_date(when)), when);
                 }
@@ -109,24 +115,37 @@ pub fn decide(case: &Case, config: &Config, owed: &Statement, date: NaiveDate, f
             }
         },
     };
-    let (_, channel, deadline_days) = step(config, level);
-    if channel != Channel::Email
-        && let Some(why) = &case.address_to_verify
+    let Some(step) = policy.step(level) else {
+        return skip(format!("la politique de relance n'a pas d'étape {level}"));
+    };
+    if let Some(minimum) = step.minimum
+        && owed.principal < minimum
     {
+        return skip(format!(
+            "{} restant dû, sous le minimum de {} pour la {} : pas d'envoi",
+            format_eur(owed.principal),
+            format_eur(minimum),
+            level.label_fr()
+        ));
+    }
+    let postal = matches!(step.channel, Channel::Courrier | Channel::Lrar)
+        || (step.channel == Channel::Email && case.debtor.email.is_none());
+    if postal && let Some(why) = &case.address_to_verify {
         return skip(format!("adresse à vérifier : {why} ; corrigez l'adresse du débiteur dans son dossier"));
     }
-    let (channel, channel_note) = if channel == Channel::Email && case.debtor.email.is_none() {
+    let (channel, channel_note) = if step.channel == Channel::Email && case.debtor.email.is_none() {
         (Channel::Courrier, Some("pas d'adresse e-mail : envoi par courrier".to_string()))
     } else {
-        (channel, None)
+        (step.channel, None)
     };
+    let deadline_days = step.deadline_days;
     Decision::Send(LetterDue { level, channel, channel_note, deadline: add_days(date, deadline_days), deadline_days })
 }
 
 /// What follows a mise en demeure: its payment deadline runs from its
 /// receipt (C. civ. 1344), so the case waits for the avis de réception,
 /// then for the deadline, before it goes to the contentieux.
-fn after_formal_notice(prev: &SentLetter, config: &Config, date: NaiveDate) -> Decision {
+fn after_formal_notice(prev: &SentLetter, policy: &Policy, date: NaiveDate) -> Decision {
     let sent = format_date(prev.date.0);
     let Some(received) = prev.received else {
         let how = if prev.channel == Channel::Lrar {
@@ -141,7 +160,7 @@ fn after_formal_notice(prev: &SentLetter, config: &Config, date: NaiveDate) -> D
             next: None,
         };
     };
-    let expires = add_days(received.0, config.policy.mise_en_demeure.deadline_days);
+    let expires = add_days(received.0, policy.mise_en_demeure.deadline_days);
     if date <= expires {
         return Decision::Skip {
             reason: format!(
@@ -164,19 +183,4 @@ fn after_formal_notice(prev: &SentLetter, config: &Config, date: NaiveDate) -> D
 
 fn next_day(d: NaiveDate) -> NaiveDate {
     add_days(d, 1)
-}
-
-/// (days to wait, channel, days to pay) for a level.
-fn step(config: &Config, level: Level) -> (u32, Channel, u32) {
-    let p = &config.policy;
-    match level {
-        Level::Amicale => (p.amicale.after_due, p.amicale.channel, p.amicale.deadline_days),
-        Level::Formelle => (p.formelle.after_previous, p.formelle.channel, p.formelle.deadline_days),
-        Level::Avertissement => {
-            (p.avertissement.after_previous, p.avertissement.channel, p.avertissement.deadline_days)
-        }
-        Level::MiseEnDemeure => {
-            (p.mise_en_demeure.after_previous, p.mise_en_demeure.channel, p.mise_en_demeure.deadline_days)
-        }
-    }
 }

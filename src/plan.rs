@@ -42,9 +42,17 @@ pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings)
     {
         return Planned { loaded, date, outcome: Err(e) };
     }
+    let policy = match session.config.policy_for(&loaded.case) {
+        Ok((_, p)) => p,
+        Err(message) => {
+            let e = InputError::field(&loaded.path, "profil", message);
+            return Planned { loaded, date, outcome: Err(e) };
+        }
+    };
+    loaded.case.broken_promise = broken_promise(&loaded.case, date);
     let outcome = law::statement(&loaded.case, &session.config.terms, &session.rates, date)
         .map(|owed| {
-            let decision = escalation::decide(&loaded.case, &session.config, &owed, date, settings.forced);
+            let decision = escalation::decide(&loaded.case, policy, &owed, date, settings.forced);
             (owed, decision)
         })
         .map_err(|e| InputError::new(&loaded.path, e.to_string()));
@@ -106,6 +114,7 @@ fn add_history(
             loaded.case.letters.push(sent);
         }
     }
+    apply_calls(&mut loaded.case, journal.calls(&id), settings.date);
     if let Some((letter, lrar)) = journal.unknown_address(&id)
         && letter.address == loaded.case.debtor.address_lines()
     {
@@ -115,6 +124,64 @@ fn add_history(
         ));
     }
     Ok(())
+}
+
+/// What the telephone calls recorded before `date` do to a case: the last
+/// one's promise holds the escalation until its date, a dispute puts the
+/// case on hold, and a promise broken is said in the next letter.
+fn apply_calls(case: &mut case::Case, calls: &[crate::journal::CallRecord], date: chrono::NaiveDate) {
+    use crate::journal::CallOutcome;
+    case.reached = calls.iter().rev().find(|c| c.date <= date && c.outcome != CallOutcome::Injoignable).map(|c| c.date);
+    let Some(last) = calls.iter().rev().find(|c| c.date <= date) else { return };
+    match (last.outcome, last.amount, last.until) {
+        (CallOutcome::Promesse, Some(amount), Some(until)) => {
+            let later = case.promise.as_ref().is_none_or(|p| p.date.0 < until);
+            if later {
+                case.promise = Some(case::Promise { date: case::Date(until), amount: case::Amount(amount) });
+                case.promise_made = Some(last.date);
+            }
+        }
+        (CallOutcome::Litige, _, _) if case.hold.is_none() => {
+            case.hold = Some(format!(
+                "litige signalé lors de l'appel du {}{}",
+                crate::money::format_date(last.date),
+                last.note.as_deref().map(|n| format!(" : {n}")).unwrap_or_default()
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// A promise whose date has passed without the sum promised being paid,
+/// as the next letter says it; `None` once a letter followed it.
+fn broken_promise(case: &case::Case, date: chrono::NaiveDate) -> Option<String> {
+    let p = case.promise.as_ref()?;
+    if p.date.0 >= date {
+        return None;
+    }
+    if case.letters.iter().any(|l| l.level.escalates() && l.date.0 > p.date.0) {
+        return None;
+    }
+    let since = case.promise_made.unwrap_or(chrono::NaiveDate::MIN);
+    let paid: rust_decimal::Decimal =
+        case.payments.iter().filter(|x| x.date.0 >= since && x.date.0 <= p.date.0).map(|x| x.amount.0).sum();
+    if paid >= p.amount.0 {
+        return None;
+    }
+    let how = match case.promise_made {
+        Some(d) => format!("Lors de notre entretien téléphonique du {}, vous", crate::money::format_date(d)),
+        None => "Vous".to_string(),
+    };
+    Some(format!(
+        "{how} vous étiez engagé à nous régler {} au plus tard le {} ; {}",
+        crate::money::format_eur(p.amount.0),
+        crate::money::format_date(p.date.0),
+        if paid.is_zero() {
+            "ce règlement ne nous est pas parvenu.".to_string()
+        } else {
+            format!("nous n'avons reçu que {}.", crate::money::format_eur(paid))
+        }
+    ))
 }
 
 /// The case files a `CASES` argument names: a folder's case files (see
@@ -151,7 +218,11 @@ pub fn rows(session: &Session, cases: &Path, settings: &Settings) -> (Vec<Manife
             row.error = e.to_string();
         }
         if let Some(letter) = planned.letter() {
-            row.file = format!("letters/{}", letter::file_name(&letter.case.id.0, letter.due.level));
+            row.file = if letter.due.channel == case::Channel::Telephone {
+                "appels.pdf".to_string()
+            } else {
+                format!("letters/{}", letter::file_name(&letter.case.id.0, letter.due.level))
+            };
         }
         rows.push(row);
     }

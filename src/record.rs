@@ -6,7 +6,7 @@
 //! journal (a new file; nothing is rewritten); bad rows are errors with
 //! their line and column, and do not stop the others.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
@@ -256,4 +256,57 @@ mod tests {
         assert!(tracking("RR123456789FR").unwrap_err().check_digit);
         assert!(tracking("12345").unwrap_err().to_string().contains("n'est pas un numéro de recommandé"));
     }
+}
+
+/// Records the outcome of a telephone call (`relance record appel`): a
+/// promise needs its amount and date, after the call; the other outcomes
+/// take neither.
+pub fn call(dir: &Path, record: crate::journal::CallRecord) -> Result<PathBuf, CallError> {
+    use crate::journal::{self, CallOutcome};
+    let bad = CallError::Arguments;
+    match (record.outcome, record.amount, record.until) {
+        (CallOutcome::Promesse, Some(amount), Some(until)) => {
+            if amount <= rust_decimal::Decimal::ZERO || amount.scale() > 2 {
+                return Err(bad(format!(
+                    "--amount {amount} ; attendu : un montant positif en euros, 2 décimales au plus"
+                )));
+            }
+            if until < record.date {
+                return Err(bad(format!(
+                    "--until {until} avant l'appel du {} ; attendu : la date promise, le jour de l'appel ou après",
+                    record.date
+                )));
+            }
+        }
+        (CallOutcome::Promesse, _, _) => {
+            return Err(bad("une promesse se note avec --amount MONTANT et --until DATE".into()));
+        }
+        (_, None, None) => {}
+        (outcome, _, _) => {
+            return Err(bad(format!(
+                "--amount et --until ne vont qu'avec --outcome promesse (ici : {})",
+                outcome.label()
+            )));
+        }
+    }
+    let _lock = journal::Lock::acquire(dir, None)?;
+    let key = format!(
+        "{}|{}|{:?}|{:?}|{:?}|{:?}",
+        record.case, record.date, record.outcome, record.amount, record.until, record.note
+    );
+    let run = format!("call-{}", &crate::atomic::sha256_hex(key.as_bytes())[..12]);
+    let header = Header { relance_journal: journal::FORMAT, run, date: record.date, shard: None };
+    journal::write(dir, &header, &[Entry::Call(record)])
+        .map_err(|e| CallError::Journal(JournalError(InputError::new(dir, format!("écriture impossible : {e}")))))
+}
+
+/// Why a call cannot be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The options do not fit the outcome.
+    #[error("{0}")]
+    Arguments(String),
+    /// The journal cannot be written.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }

@@ -26,6 +26,8 @@ pub struct BuildReport {
     pub rows: usize,
     /// Letters built.
     pub letters: usize,
+    /// Telephone calls listed on the call sheet.
+    pub calls: usize,
     /// Cases that failed.
     pub failed: usize,
     /// Every error, of cases and of the run (a pack that could not be made).
@@ -75,6 +77,7 @@ fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBu
 enum Delivery {
     Email(PathBuf),
     Pack(Channel, PackItem),
+    Call(Box<pack::calls::Call>),
 }
 
 /// Writes the e-mail of an e-mail letter, or prepares its pack entry.
@@ -203,6 +206,10 @@ impl Done {
         if let Delivery::Email(p) = &self.delivery {
             row.email = p.display().to_string();
         }
+        if let Delivery::Call(_) = &self.delivery {
+            row.status = Status::Call;
+            row.pages = String::new();
+        }
         Built { row, delivery: Some(self.delivery), error: None, issued: Some(self.issued) }
     }
 }
@@ -221,6 +228,9 @@ fn deliver_case(
         return Err(RunError::Input(e.clone()));
     }
     let Some(letter) = planned.letter() else { return Ok(None) };
+    if letter.due.channel == Channel::Telephone {
+        return Ok(Some(call(&letter)));
+    }
     let copies = invoice_copies(letter.case, path)?;
     let _busy = settings.activity.as_ref().map(|a| a.start(path, &crate::templates::template_name(letter.due.level)));
     let built = letter::build(session, world, &letter, settings.draft).map_err(|error| match error {
@@ -263,6 +273,92 @@ fn deliver_case(
     let pdf = Document { name, bytes: built.pdf, pages };
     let delivery = deliver(session, &letter, pdf, copies, sink).map_err(|e| e.at(path))?;
     Ok(Some(Done { issued, pages, draft, copies: copy_names, delivery }))
+}
+
+/// The telephone step of a case: no letter, a line of the call sheet.
+fn call(letter: &Letter) -> Done {
+    let Letter { case, owed, due, date } = *letter;
+    let history = case
+        .letters
+        .iter()
+        .filter(|l| l.date.0 <= date)
+        .map(|l| format!("{} du {}, {}", l.level.label_fr(), crate::money::format_date(l.date.0), l.channel.label_fr()))
+        .collect();
+    let oldest = owed.invoices.iter().filter(|i| i.outstanding > rust_decimal::Decimal::ZERO).map(|i| i.due).min();
+    let call = pack::calls::Call {
+        id: case.id.0.clone(),
+        debtor: case.debtor.name.clone(),
+        contact: case.debtor.contact.clone().unwrap_or_default(),
+        phone: case.debtor.phone.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
+        email: case.debtor.email.clone().unwrap_or_default(),
+        invoices: owed
+            .invoices
+            .iter()
+            .filter(|i| i.outstanding > rust_decimal::Decimal::ZERO)
+            .map(|i| (i.number.clone(), i.due, i.outstanding))
+            .collect(),
+        principal: owed.principal,
+        total: owed.total,
+        days_late: oldest.map_or(0, |d| (date - d).num_days()),
+        history,
+        broken_promise: case.broken_promise.clone(),
+    };
+    let issued = Issued {
+        entry: Issued::id(&case.id.0, due.level, date),
+        case: case.id.0.clone(),
+        level: due.level,
+        channel: due.channel,
+        date,
+        deadline: due.deadline,
+        invoices: owed
+            .invoices
+            .iter()
+            .map(|i| Claimed { number: i.number.clone(), outstanding: i.outstanding })
+            .collect(),
+        total: owed.total,
+        file: CALL_SHEET.to_string(),
+        sha256: String::new(),
+        run: String::new(),
+        address: case.debtor.address_lines(),
+    };
+    Done { issued, pages: 0, draft: false, copies: String::new(), delivery: Delivery::Call(Box::new(call)) }
+}
+
+/// The call sheet of a run, and its list.
+const CALL_SHEET: &str = "appels.pdf";
+const CALL_LIST: &str = "appels.csv";
+
+/// Writes the call sheet and the call list, largest sums first.
+fn write_calls(
+    session: &Session,
+    mut calls: Vec<pack::calls::Call>,
+    settings: &Settings,
+    sink: &dyn Sink,
+) -> Result<(), RunError> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    pack::calls::sort_calls(&mut calls);
+    let date = settings.date;
+    let c = &session.config.creditor;
+    let phone = c.phone.as_ref().map(|p| p.0.as_str()).unwrap_or("");
+    let markup = pack::calls::calls_markup(&calls, &c.name, phone, date);
+    let export =
+        Export { date, ident: format!("relance/{CALL_SHEET}/{date}"), archival: false, data: vec![], checks: None };
+    write_document(&mut session.world(), sink, CALL_SHEET, markup, export)?;
+    let out = sink.root().to_path_buf();
+    let csv = pack::calls::calls_csv(&calls).map_err(|source| RunError::Io {
+        file: out.clone(),
+        action: "writing",
+        path: PathBuf::from(CALL_LIST),
+        source,
+    })?;
+    sink.write(Path::new(CALL_LIST), &csv).map_err(|source| RunError::Io {
+        file: out,
+        action: "writing",
+        path: PathBuf::from(CALL_LIST),
+        source,
+    })
 }
 
 /// Reads the PDFs a pack volume embeds.
@@ -604,6 +700,7 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     let mut report = BuildReport::default();
     let mut courrier = Vec::new();
     let mut lrar = Vec::new();
+    let mut calls = Vec::new();
     let progress = if settings.progress {
         indicatif::ProgressBar::new(slots.len() as u64)
     } else {
@@ -623,11 +720,13 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
         match delivery {
             Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
             Some(Delivery::Pack(_, item)) => courrier.push(item),
+            Some(Delivery::Call(call)) => calls.push(*call),
             _ => {}
         }
         report.rows += 1;
         match row.status {
             Status::Letter => report.letters += 1,
+            Status::Call => report.calls += 1,
             Status::Error => {
                 report
                     .errors
@@ -692,6 +791,9 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
         let (made, failures) = write_packs(session, courrier, lrar, settings, sink);
         packs = made;
         report.errors.extend(failures);
+        if let Err(e) = write_calls(session, calls, settings, sink) {
+            report.errors.push(e);
+        }
     }
     report.errors.sort_by_cached_key(|e| (e.file().to_path_buf(), sort_message(e)));
     report.failed = report.failures.len() + usize::from(report.rows == 0 && !report.errors.is_empty());

@@ -28,7 +28,7 @@ fn an_invoice_copy_that_is_a_fifo_is_refused_without_hanging() {
     assert!(started.elapsed() < Duration::from_secs(60), "the run hung on the FIFO");
     let err = out.stderr();
     assert!(
-        err.contains("dupont.yaml:18:11: invoices[0].file: ./invoices/F-2026-0042.pdf : ce n'est pas un fichier ordinaire mais un tube nommé (FIFO)"),
+        err.contains("dupont.yaml:19:11: invoices[0].file: ./invoices/F-2026-0042.pdf : ce n'est pas un fichier ordinaire mais un tube nommé (FIFO)"),
         "{err}"
     );
     assert!(dir.join("out/letters/MOREAU-003-avertissement.pdf").exists(), "the other cases are built");
@@ -296,6 +296,6 @@ fn a_value_too_wide_for_its_column_is_refused_at_its_field() {
             .replace("invoice: F-2026-0042", &format!("invoice: {long}"))
     });
     let out = dir.relance(["build", ".", "--date", RUN_DATE, "--out", "out"]).expect_code(1);
-    assert!(out.stderr().contains("dupont.yaml:14:13: invoices[0].number: mise en page : le texte « FACTURE-2026-WWWWWWWWWWWWWWWWWWWWWWWWWWWWWW » chevauche le texte"), "{}", out.stderr());
+    assert!(out.stderr().contains("dupont.yaml:15:13: invoices[0].number: mise en page : le texte « FACTURE-2026-WWWWWWWWWWWWWWWWWWWWWWWWWWWWWW » chevauche le texte"), "{}", out.stderr());
     assert!(!dir.join("out/letters/DUPONT-001-formelle.pdf").exists());
 }

@@ -252,7 +252,7 @@ fn a_missing_invoice_copy_fails_that_case_only() {
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
-        err.contains("dupont.yaml:18:11: invoices[0].file: ")
+        err.contains("dupont.yaml:19:11: invoices[0].file: ")
             && err.contains(": fichier introuvable")
             && err.contains("F-2026-0042.pdf"),
         "{err}"

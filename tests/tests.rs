@@ -4,6 +4,7 @@
 //! `tests/hostile.rs`.
 
 mod build;
+mod calls;
 mod check;
 mod errors;
 mod explain;

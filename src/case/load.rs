@@ -395,6 +395,42 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, InputError> {
 }
 
 fn validate_config(config: &Config) -> Result<(), Issue> {
+    for (name, policy) in config.every_policy() {
+        let at = |field: &str| match name {
+            None => format!("policy.{field}"),
+            Some(n) => format!("policies.{n}.{field}"),
+        };
+        for level in crate::case::Level::EVERY {
+            let Some(step) = policy.step(level) else { continue };
+            let declared = match level {
+                crate::case::Level::Appel => policy.appel.as_ref().map(|a| a.channel),
+                _ => Some(step.channel),
+            };
+            let Some(channel) = declared else { continue };
+            let telephone = channel == crate::case::Channel::Telephone;
+            if level == crate::case::Level::Appel && !telephone {
+                return issue(at("appel.channel"), "l'étape appel est un appel ; attendu : channel: telephone".into());
+            }
+            if level != crate::case::Level::Appel && telephone {
+                return issue(
+                    at(&format!("{level}.channel")),
+                    format!(
+                        "un appel n'est pas une lettre : la {} part par email, courrier ou lrar ; pour appeler, ajoutez une étape appel: {{ after_previous: 7, channel: telephone }}",
+                        level.label_fr()
+                    ),
+                );
+            }
+        }
+        if name.is_some() && policy.templates.is_some() {
+            // Checked when the session loads the folder.
+        } else if name.is_none() && policy.templates.is_some() {
+            return issue(
+                at("templates"),
+                "templates: se donne à un profil de policies: ; pour la politique par défaut, utilisez --templates"
+                    .into(),
+            );
+        }
+    }
     let Some(smtp) = &config.smtp else { return Ok(()) };
     if smtp.password.is_some() {
         return issue(

@@ -29,8 +29,12 @@ pub struct Config {
     /// The creditor's terms of sale (CGV) on late payment.
     #[serde(default)]
     pub terms: Terms,
-    /// When each level is due and how it goes out.
+    /// When each level is due and how it goes out: the default profile.
     pub policy: Policy,
+    /// Named profiles (`fidele`, `nouveau`…), each a policy of its own; a
+    /// case names one with `profil:`.
+    #[serde(default)]
+    pub policies: std::collections::BTreeMap<String, Policy>,
     /// The journal folder, relative to this file; `journal/` in the cases
     /// folder when absent.
     #[serde(default, deserialize_with = "scalar::opt_line")]
@@ -38,6 +42,36 @@ pub struct Config {
     /// The SMTP server `relance send` hands the e-mails to.
     #[serde(default)]
     pub smtp: Option<Smtp>,
+}
+
+impl Config {
+    /// The policy of `case`: its `profil:`, or the default. The name is
+    /// `None` for the default.
+    pub fn policy_for(&self, case: &Case) -> Result<(Option<&str>, &Policy), String> {
+        match &case.profil {
+            None => Ok((None, &self.policy)),
+            Some(name) => match self.policies.get_key_value(name) {
+                Some((k, p)) => Ok((Some(k.as_str()), p)),
+                None => {
+                    let known: Vec<&str> = self.policies.keys().map(String::as_str).collect();
+                    Err(format!(
+                        "profil {} inconnu ; attendu : {}",
+                        crate::text::quote(name),
+                        if known.is_empty() {
+                            "aucun profil n'est défini dans relance.yaml (policies:) : retirez profil:".to_string()
+                        } else {
+                            format!("l'un de {} (policies: de relance.yaml), ou pas de profil", known.join(", "))
+                        }
+                    ))
+                }
+            },
+        }
+    }
+
+    /// Every policy: the default, then each profile by name.
+    pub fn every_policy(&self) -> impl Iterator<Item = (Option<&str>, &Policy)> {
+        std::iter::once((None, &self.policy)).chain(self.policies.iter().map(|(k, p)| (Some(k.as_str()), p)))
+    }
 }
 
 /// The SMTP server of `relance send`. The password is never written here:
@@ -167,19 +201,71 @@ pub enum RateSplit {
     Fixed,
 }
 
-/// The escalation policy: one step per level.
+/// The escalation policy: when each step is due, how it goes out, and the
+/// smallest sum worth it. `courtoisie` (before the due date), `appel` (a
+/// telephone call between the amicale and the formelle) and `echeancier`
+/// (the letter confirming a payment plan) are optional.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
+    /// A courtesy reminder, days before an invoice falls due.
+    #[serde(default)]
+    pub courtoisie: Option<CourtesyStep>,
     /// The first letter, counted from the oldest due date.
     pub amicale: FirstStep,
-    /// The second letter, counted from the first.
+    /// A telephone call, counted from the amicale: no letter, a call sheet.
+    #[serde(default)]
+    pub appel: Option<CallStep>,
+    /// The second letter, counted from the previous step.
     pub formelle: NextStep,
     /// The warning, counted from the second letter.
     pub avertissement: NextStep,
     /// The mise en demeure, counted from the warning.
     #[serde(rename = "mise-en-demeure")]
     pub mise_en_demeure: NextStep,
+    /// How the letter confirming a payment plan goes out (courrier when absent).
+    #[serde(default)]
+    pub echeancier: Option<PlanStep>,
+    /// A profile's own template folder, relative to relance.yaml (profiles
+    /// of `policies:` only).
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub templates: Option<String>,
+}
+
+/// The courtesy reminder: an invoice falls due in `before_due` days.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourtesyStep {
+    /// Days before the due date.
+    #[serde(deserialize_with = "scalar::deadline_days")]
+    pub before_due: u32,
+    /// How it goes out (e-mail, as a rule).
+    pub channel: Channel,
+    /// No reminder for less than this sum.
+    #[serde(default)]
+    pub minimum: Option<Amount>,
+}
+
+/// The telephone step: `after_previous` days after the amicale.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallStep {
+    /// Days after the previous letter.
+    #[serde(deserialize_with = "scalar::delay_days")]
+    pub after_previous: u32,
+    /// Always `telephone`.
+    pub channel: Channel,
+    /// No call for less than this sum.
+    #[serde(default)]
+    pub minimum: Option<Amount>,
+}
+
+/// The letter confirming a payment plan.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStep {
+    /// How it goes out.
+    pub channel: Channel,
 }
 
 /// The first reminder: sent `after_due` days after the oldest due date.
@@ -194,6 +280,9 @@ pub struct FirstStep {
     /// Days the debtor is given to pay.
     #[serde(deserialize_with = "scalar::deadline_days")]
     pub deadline_days: u32,
+    /// No letter for less than this sum (principal still owed).
+    #[serde(default)]
+    pub minimum: Option<Amount>,
 }
 
 /// A later reminder: sent `after_previous` days after the last letter.
@@ -208,6 +297,76 @@ pub struct NextStep {
     /// Days the debtor is given to pay.
     #[serde(deserialize_with = "scalar::deadline_days")]
     pub deadline_days: u32,
+    /// No letter for less than this sum (principal still owed).
+    #[serde(default)]
+    pub minimum: Option<Amount>,
+}
+
+/// One step of a policy, whatever its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The level it issues.
+    pub level: Level,
+    /// Days after the previous step (after the due date for the amicale;
+    /// before it for the courtesy reminder).
+    pub delay: u32,
+    /// How it goes out.
+    pub channel: Channel,
+    /// Days to pay (0 for a call).
+    pub deadline_days: u32,
+    /// No step for less than this sum.
+    pub minimum: Option<rust_decimal::Decimal>,
+}
+
+impl Policy {
+    /// The step of `level`, if the policy has one.
+    pub fn step(&self, level: Level) -> Option<Step> {
+        let next = |level, s: &NextStep| Step {
+            level,
+            delay: s.after_previous,
+            channel: s.channel,
+            deadline_days: s.deadline_days,
+            minimum: s.minimum.map(|m| m.0),
+        };
+        match level {
+            Level::Courtoisie => self.courtoisie.as_ref().map(|s| Step {
+                level,
+                delay: s.before_due,
+                channel: s.channel,
+                deadline_days: 0,
+                minimum: s.minimum.map(|m| m.0),
+            }),
+            Level::Amicale => Some(Step {
+                level,
+                delay: self.amicale.after_due,
+                channel: self.amicale.channel,
+                deadline_days: self.amicale.deadline_days,
+                minimum: self.amicale.minimum.map(|m| m.0),
+            }),
+            Level::Appel => self.appel.as_ref().map(|s| Step {
+                level,
+                delay: s.after_previous,
+                channel: Channel::Telephone,
+                deadline_days: 0,
+                minimum: s.minimum.map(|m| m.0),
+            }),
+            Level::Formelle => Some(next(level, &self.formelle)),
+            Level::Avertissement => Some(next(level, &self.avertissement)),
+            Level::MiseEnDemeure => Some(next(level, &self.mise_en_demeure)),
+            Level::Echeancier => Some(Step {
+                level,
+                delay: 0,
+                channel: self.echeancier.as_ref().map_or(Channel::Courrier, |s| s.channel),
+                deadline_days: 0,
+                minimum: None,
+            }),
+        }
+    }
+
+    /// The escalation step after `level` (`None` after the mise en demeure).
+    pub fn next_after(&self, level: Level) -> Option<Level> {
+        Level::ESCALATION.into_iter().filter(|l| *l > level).find(|l| self.step(*l).is_some())
+    }
 }
 
 /// How a letter travels.
@@ -220,6 +379,8 @@ pub enum Channel {
     Courrier,
     /// Lettre recommandée avec accusé de réception.
     Lrar,
+    /// A telephone call: no letter, a line of the call sheet.
+    Telephone,
 }
 
 impl Channel {
@@ -229,16 +390,34 @@ impl Channel {
             Channel::Email => "email",
             Channel::Courrier => "courrier",
             Channel::Lrar => "lrar",
+            Channel::Telephone => "telephone",
+        }
+    }
+
+    /// How a sentence says it: « par e-mail », « par courrier »…
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Channel::Email => "par e-mail",
+            Channel::Courrier => "par courrier",
+            Channel::Lrar => "par lettre recommandée",
+            Channel::Telephone => "par téléphone",
         }
     }
 }
 
-/// The four escalation levels, in order.
+/// What relance issues: the escalation steps in order, the courtesy
+/// reminder before them, and the letter confirming a payment plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 pub enum Level {
+    /// A courtesy reminder before the due date.
+    #[serde(rename = "courtoisie")]
+    Courtoisie,
     /// First, friendly reminder.
     #[serde(rename = "amicale")]
     Amicale,
+    /// A telephone call.
+    #[serde(rename = "appel")]
+    Appel,
     /// Second reminder ("seconde relance").
     #[serde(rename = "formelle")]
     Formelle,
@@ -248,51 +427,82 @@ pub enum Level {
     /// Formal notice, by registered letter.
     #[serde(rename = "mise-en-demeure")]
     MiseEnDemeure,
+    /// The letter confirming a payment plan (not a step of the escalation).
+    #[serde(rename = "echeancier")]
+    Echeancier,
 }
 
 impl Level {
-    /// The four levels, in escalation order.
+    /// The four dunning letters every policy has, in escalation order.
     pub const ALL: [Level; 4] = [Level::Amicale, Level::Formelle, Level::Avertissement, Level::MiseEnDemeure];
+
+    /// The escalation steps in order, optional ones included.
+    pub const ESCALATION: [Level; 5] =
+        [Level::Amicale, Level::Appel, Level::Formelle, Level::Avertissement, Level::MiseEnDemeure];
+
+    /// Every level that is a letter, with its template.
+    pub const LETTERS: [Level; 6] = [
+        Level::Courtoisie,
+        Level::Amicale,
+        Level::Formelle,
+        Level::Avertissement,
+        Level::MiseEnDemeure,
+        Level::Echeancier,
+    ];
+
+    /// Every level, in order.
+    pub const EVERY: [Level; 7] = [
+        Level::Courtoisie,
+        Level::Amicale,
+        Level::Appel,
+        Level::Formelle,
+        Level::Avertissement,
+        Level::MiseEnDemeure,
+        Level::Echeancier,
+    ];
 
     /// The name used in files, templates and the CLI.
     pub fn as_str(self) -> &'static str {
         match self {
+            Level::Courtoisie => "courtoisie",
             Level::Amicale => "amicale",
+            Level::Appel => "appel",
             Level::Formelle => "formelle",
             Level::Avertissement => "avertissement",
             Level::MiseEnDemeure => "mise-en-demeure",
+            Level::Echeancier => "echeancier",
         }
     }
 
     /// How the level is named in a French sentence.
     pub fn label_fr(self) -> &'static str {
         match self {
+            Level::Courtoisie => "rappel d'échéance",
             Level::Amicale => "relance amicale",
+            Level::Appel => "appel téléphonique",
             Level::Formelle => "seconde relance",
             Level::Avertissement => "dernière relance avant mise en demeure",
             Level::MiseEnDemeure => "mise en demeure",
+            Level::Echeancier => "confirmation d'échéancier",
         }
     }
 
-    /// The level after this one; `None` after the mise en demeure.
-    pub fn next(self) -> Option<Level> {
-        match self {
-            Level::Amicale => Some(Level::Formelle),
-            Level::Formelle => Some(Level::Avertissement),
-            Level::Avertissement => Some(Level::MiseEnDemeure),
-            Level::MiseEnDemeure => None,
-        }
+    /// Whether it is a step of the escalation (what the next step counts from).
+    pub fn escalates(self) -> bool {
+        Level::ESCALATION.contains(&self)
     }
 
-    /// Reads a level's name (`amicale`, …, `mise-en-demeure`).
+    /// Reads a level's name (`courtoisie`, `amicale`, …, `echeancier`).
     pub fn parse(text: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.as_str() == text)
+        Level::EVERY.into_iter().find(|l| l.as_str() == text)
     }
 }
 
-/// A `--level` that is not one of the four.
+/// A `--level` that is not a level.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{0}\" is not a level; expected amicale, formelle, avertissement or mise-en-demeure")]
+#[error(
+    "« {0} » n'est pas un niveau ; attendu : courtoisie, amicale, appel, formelle, avertissement, mise-en-demeure ou echeancier"
+)]
 pub struct UnknownLevel(pub String);
 
 impl std::str::FromStr for Level {
@@ -325,6 +535,10 @@ pub struct Case {
     /// Letters sent before relance (or by hand).
     #[serde(default)]
     pub letters: Vec<SentLetter>,
+    /// The profile of `policies:` in relance.yaml that applies; the default
+    /// `policy:` when absent.
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub profil: Option<String>,
     /// Why the case is on hold; no letter while set.
     #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
@@ -342,6 +556,17 @@ pub struct Case {
     /// until it is sent (or voided). Says which.
     #[serde(skip)]
     pub unsent_email: Option<String>,
+    /// Set from the history, never read from the file: a promise to pay
+    /// that was not kept, in a sentence the next letter prints.
+    #[serde(skip)]
+    pub broken_promise: Option<String>,
+    /// Set from the journal: the last telephone call in which the debtor
+    /// was reached.
+    #[serde(skip)]
+    pub reached: Option<chrono::NaiveDate>,
+    /// Set from the journal: the day of the call in which the promise was made.
+    #[serde(skip)]
+    pub promise_made: Option<chrono::NaiveDate>,
 }
 
 /// B2B or B2C: which rules of law apply.
@@ -398,6 +623,9 @@ pub struct Debtor {
     #[serde(deserialize_with = "scalar::opt_email")]
     #[serde(default)]
     pub email: Option<String>,
+    /// Telephone, as written: on the call sheet.
+    #[serde(default)]
+    pub phone: Option<Text>,
     /// Regular or new customer.
     #[serde(default)]
     pub relationship: Relationship,

@@ -101,9 +101,11 @@ pub(crate) fn run(args: Args) -> ExitCode {
     for e in &report.errors {
         print_error(e);
     }
-    let none = report.rows.saturating_sub(report.letters + report.failures.len());
+    let none = report.rows.saturating_sub(report.letters + report.calls + report.failures.len());
+    let calls =
+        if report.calls > 0 { format!(", {} appel(s) à passer (appels.pdf)", report.calls) } else { String::new() };
     eprintln!(
-        "{} lettre(s) produite(s), {} dossier(s) sans lettre, {} en erreur ; manifeste : {}",
+        "{} lettre(s) produite(s){calls}, {} dossier(s) sans lettre, {} en erreur ; manifeste : {}",
         report.letters,
         none,
         report.failed,

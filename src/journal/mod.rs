@@ -54,6 +54,55 @@ pub enum Entry {
     /// An e-mail letter the server refused, or that could not be handed
     /// over: still not sent.
     MailFailed(MailFailed),
+    /// The outcome of a telephone call (`relance record appel`).
+    Call(CallRecord),
+}
+
+/// What a telephone call gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CallOutcome {
+    /// Reached; nothing more.
+    Joint,
+    /// Not reached.
+    Injoignable,
+    /// Promised to pay an amount by a date: escalation waits until then.
+    Promesse,
+    /// Disputes the debt: the case is on hold.
+    Litige,
+}
+
+impl CallOutcome {
+    /// How the history says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CallOutcome::Joint => "joint",
+            CallOutcome::Injoignable => "injoignable",
+            CallOutcome::Promesse => "promesse de paiement",
+            CallOutcome::Litige => "litige",
+        }
+    }
+}
+
+/// A telephone call and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallRecord {
+    /// The case called.
+    pub case: String,
+    /// The day of the call.
+    pub date: NaiveDate,
+    /// What it gave.
+    pub outcome: CallOutcome,
+    /// A promise: the amount.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    pub amount: Option<Decimal>,
+    /// A promise: the date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    /// The clerk's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// An e-mail accepted by the server: from then on the letter counts as sent.
@@ -239,6 +288,8 @@ pub struct Journal {
     mailed: HashMap<String, Mailed>,
     /// The last failure to send each e-mail, by entry.
     mail_failed: HashMap<String, MailFailed>,
+    /// Telephone calls by case, oldest first.
+    calls: BTreeMap<String, Vec<CallRecord>>,
     /// Errors of lines that name a case: that case cannot be built.
     case_errors: HashMap<String, InputError>,
 }
@@ -281,6 +332,9 @@ impl Journal {
         }
         for list in journal.issued.values_mut() {
             list.sort_by_key(|i| (i.date, i.level));
+        }
+        for list in journal.calls.values_mut() {
+            list.sort_by_key(|c| c.date);
         }
         Ok(journal)
     }
@@ -345,6 +399,9 @@ impl Journal {
                 Ok(Entry::Mailed(m)) => {
                     self.mailed.entry(m.entry.clone()).or_insert(m);
                 }
+                Ok(Entry::Call(c)) => {
+                    self.calls.entry(c.case.clone()).or_default().push(c);
+                }
                 Ok(Entry::MailFailed(m)) => {
                     let newer = self.mail_failed.get(&m.entry).is_none_or(|old| old.date <= m.date);
                     if newer {
@@ -390,6 +447,11 @@ impl Journal {
         (issued.is_some() || void.is_some() || self.all.contains_key(id)).then_some((issued, void))
     }
 
+    /// The telephone calls recorded for a case, oldest first.
+    pub fn calls(&self, case: &str) -> &[CallRecord] {
+        self.calls.get(case).map_or(&[], Vec::as_slice)
+    }
+
     /// When the server accepted the e-mail of an entry.
     pub fn mailed(&self, entry: &str) -> Option<&Mailed> {
         self.mailed.get(entry)
@@ -424,11 +486,14 @@ impl Journal {
     /// How the history shows an issued letter: `journal`, and for a
     /// registered letter its number and what became of it.
     pub fn describe(&self, issued: &Issued) -> String {
+        if issued.channel == Channel::Telephone {
+            return "journal ; sur la feuille d'appels".into();
+        }
         if issued.channel == Channel::Email {
             return match (self.mailed(&issued.entry), self.mail_failed(&issued.entry)) {
                 (Some(m), _) => format!("journal ; e-mail accepté le {} par le serveur ({})", m.date, m.to),
                 (None, Some(f)) => format!("journal ; e-mail NON ENVOYÉ : {} ({}, le {})", f.reason, f.to, f.date),
-                (None, None) => "journal ; e-mail pas encore envoyé (relance send)".into(),
+                (None, None) => "journal ; e-mail (aucun envoi par relance send)".into(),
             };
         }
         let Some(l) = self.lrar(&issued.entry) else { return "journal".into() };
@@ -595,6 +660,23 @@ pub fn history(cases: &[crate::case::LoadedCase], journal: &Journal, only: Optio
             if let Some(i) = journal.all.get(voided).filter(|i| &i.case == id) {
                 rows.push(row(i, format!("annulée le {} : {}", v.date, v.reason)));
             }
+        }
+        for c in journal.calls(id) {
+            let mut source = format!("résultat de l'appel : {}", c.outcome.label());
+            if let (Some(amount), Some(until)) = (c.amount, c.until) {
+                source.push_str(&format!(" de {} au {until}", crate::money::format_eur(amount)));
+            }
+            if let Some(n) = &c.note {
+                source.push_str(&format!(" ; {n}"));
+            }
+            rows.push(HistoryRow {
+                case: id.clone(),
+                entry: "-".into(),
+                level: Level::Appel,
+                date: c.date,
+                channel: Channel::Telephone,
+                source,
+            });
         }
     }
     rows.sort_by(|a, b| (&a.case, a.date, a.level).cmp(&(&b.case, b.date, b.level)));

@@ -38,6 +38,12 @@ pub(crate) struct LetterContext {
     pub(crate) rate_notes: Vec<RateNote>,
     /// B2C: the legal interest rates applied since the mise en demeure.
     pub(crate) interest_notes: Vec<RateNote>,
+    /// A promise to pay that was not kept, as a sentence.
+    pub(crate) broken_promise: Option<String>,
+    /// The last telephone step, when it is the last step: « Nous nous
+    /// sommes entretenus par téléphone le … » or « Nous avons cherché à
+    /// vous joindre par téléphone le … ».
+    pub(crate) last_call: Option<String>,
     pub(crate) indemnity_unit: String,
     pub(crate) deadline: String,
     pub(crate) deadline_days: u32,
@@ -188,12 +194,26 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
     let Letter { case, owed, due, date } = *letter;
     let (level, channel, deadline, deadline_days) = (due.level, due.channel, due.deadline, due.deadline_days);
     let c = &config.creditor;
+    // The letters: the escalation's steps but its calls.
+    let is_letter = |l: &&SentLetter| l.date.0 <= date && l.level.escalates() && l.channel != Channel::Telephone;
     let previous: Vec<PreviousLetter> = {
-        let mut letters: Vec<_> = case.letters.iter().filter(|l| l.date.0 <= date).collect();
+        let mut letters: Vec<_> = case.letters.iter().filter(is_letter).collect();
         letters.sort_by_key(|l| (l.date.0, l.level));
         letters.into_iter().map(PreviousLetter::of).collect()
     };
-    let last_previous = last_letter(case, date).map(PreviousLetter::of);
+    let last_previous =
+        case.letters.iter().filter(is_letter).max_by_key(|l| (l.date.0, l.level)).map(PreviousLetter::of);
+    let last_call = case
+        .letters
+        .iter()
+        .filter(|l| l.date.0 <= date && l.channel == Channel::Telephone)
+        .map(|l| l.date.0)
+        .max()
+        .filter(|call| last_letter(case, date).is_some_and(|l| l.date.0 <= *call))
+        .map(|call| match case.reached.filter(|r| *r >= call) {
+            Some(r) => format!("Nous nous sommes également entretenus par téléphone le {}.", format_date(r)),
+            None => format!("Nous avons également cherché à vous joindre par téléphone le {}.", format_date(call)),
+        });
     let invoices: Vec<InvoiceView> = owed.invoices.iter().map(invoice_view).collect();
     let numbers: Vec<&str> = owed.invoices.iter().map(|i| i.number.as_str()).collect();
     let oldest_due = owed.invoices.iter().map(|i| i.due).min().map(format_date).unwrap_or_default();
@@ -251,6 +271,8 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
         legal_rate_period: crate::law::period_fr(crate::law::Semester::of(date)),
         rate_notes: owed.rates.iter().map(rate_note).collect(),
         interest_notes: owed.interest_rates.iter().map(rate_note).collect(),
+        broken_promise: case.broken_promise.clone(),
+        last_call,
         indemnity_unit: format_eur(crate::law::INDEMNITY_PER_INVOICE),
         deadline: format_date(deadline),
         deadline_days,

@@ -25,6 +25,8 @@ fn cents(d: rust_decimal::Decimal) -> String {
 pub enum Status {
     /// A letter was built.
     Letter,
+    /// A telephone call is due: a line of the call sheet.
+    Call,
     /// No letter is due; `reason` says why.
     #[default]
     None,
@@ -89,6 +91,7 @@ impl Status {
     pub fn as_str(&self) -> &'static str {
         match self {
             Status::Letter => "letter",
+            Status::Call => "call",
             Status::None => "none",
             Status::Error => "error",
         }
@@ -178,7 +181,8 @@ impl ManifestRow {
             row.warnings = owed.warnings.join(" | ");
             match decision {
                 Decision::Send(due) => {
-                    row.status = Status::Letter;
+                    row.status =
+                        if due.channel == crate::case::Channel::Telephone { Status::Call } else { Status::Letter };
                     row.level = due.level.as_str().to_string();
                     row.channel = due.channel.as_str().to_string();
                     row.reason = due.channel_note.clone().unwrap_or_default();

@@ -1,6 +1,7 @@
 //! What a run leaves on disk besides the letters: where files go ([`Sink`]),
 //! the manifest, the print packs and deposit lists, the e-mails.
 
+pub mod calls;
 pub mod email;
 mod manifest;
 pub(crate) mod print;
