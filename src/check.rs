@@ -145,7 +145,7 @@ pub fn load_requirements(templates: &TemplateSet) -> Result<Requirements, InputE
                 return Err(InputError::new(
                     &path,
                     format!(
-                        "mention \"{}\": level \"{l}\" is not one of all, amicale, formelle, avertissement, mise-en-demeure",
+                        "mention \"{}\": level \"{l}\" is not one of all, courtoisie, amicale, formelle, avertissement, mise-en-demeure, echeancier",
                         m.id
                     ),
                 ));
@@ -540,7 +540,7 @@ pub fn fold(text: &str) -> String {
 pub fn check_static(set: &TemplateSet, req: &Requirements) -> Vec<Finding> {
     let parsed = parse_all(set);
     let mut findings = parsed.errors.clone();
-    for level in Level::ALL {
+    for level in Level::LETTERS {
         let level_template = template_name(level);
         if !parsed.trees.contains_key(&level_template) {
             continue;
@@ -631,15 +631,37 @@ fn values_at(ctx: &serde_json::Value, path: &str) -> Vec<String> {
         .collect()
 }
 
+/// A plan to render the échéancier letter of a case that has none: the
+/// balance in two monthly installments.
+fn example_plan(case: &crate::case::Case, date: NaiveDate) -> crate::case::Echeancier {
+    let owed: rust_decimal::Decimal = case.invoices.iter().map(|i| i.amount.0).sum();
+    let half = (owed / rust_decimal::Decimal::TWO).round_dp(2);
+    let day = |n: u64| crate::case::Date(date + chrono::Days::new(n));
+    crate::case::Echeancier {
+        date: crate::case::Date(date),
+        installments: vec![
+            crate::case::Installment { date: day(15), amount: crate::case::Amount(half) },
+            crate::case::Installment { date: day(45), amount: crate::case::Amount(owed - half) },
+        ],
+    }
+}
+
 /// Renders every level for every example case of the right kind and looks
 /// for each required value and word in the PDF text.
 pub fn check_rendered(session: &Session, req: &Requirements, cases: &[LoadedCase], date: NaiveDate) -> Vec<Finding> {
     let mut findings: Vec<Finding> = Vec::new();
     let mut world = session.world();
-    for level in Level::ALL {
+    for level in Level::LETTERS {
         let template = template_name(level);
+        if session.templates.text(&template).is_none() {
+            continue; // an optional level this template folder does not have
+        }
         for loaded in cases {
-            let case = &loaded.case;
+            let mut case = loaded.case.clone();
+            if level == Level::Echeancier && case.echeancier.is_none() {
+                case.echeancier = Some(example_plan(&case, date));
+            }
+            let case = &case;
             let Ok(owed) = crate::law::statement(case, &session.config.terms, &session.rates, date) else { continue };
             if owed.principal.is_zero() {
                 continue;

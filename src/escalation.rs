@@ -78,6 +78,48 @@ pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, f
     if let Some(unsent) = &case.unsent_email {
         return skip(format!("en attente d'envoi : {unsent}"));
     }
+    if let Some(plan) = case.echeancier.as_ref().filter(|p| p.date.0 <= date) {
+        let confirmed =
+            case.letters.iter().any(|l| l.level == Level::Echeancier && l.date.0 >= plan.date.0 && l.date.0 <= date);
+        match crate::echeancier::state(plan, case, date) {
+            crate::echeancier::PlanState::Kept { next, .. } => {
+                if !confirmed || forced == Some(Level::Echeancier) {
+                    let first = plan.installments.first().map_or(date, |i| i.date.0);
+                    return send(case, policy, Level::Echeancier, date, Some(first), owed);
+                }
+                return match next {
+                    Some(n) => wait(
+                        format!(
+                            "échéancier respecté : prochaine échéance de {} le {}",
+                            format_eur(n.amount.0),
+                            format_date(n.date.0)
+                        ),
+                        add_days(n.date.0, 1),
+                    ),
+                    None => skip("échéancier soldé".into()),
+                };
+            }
+            crate::echeancier::PlanState::Broken { .. } if case.broken_plan.is_some() => {
+                // The déchéance du terme: the next step at once, citing it.
+                let level = match last_letter(case, date) {
+                    None => Some(Level::Amicale),
+                    Some(prev) => policy.next_after(prev.level),
+                };
+                return match level {
+                    Some(level) => send(case, policy, forced.unwrap_or(level), date, None, owed),
+                    None => skip(format!(
+                        "échéancier rompu après la mise en demeure : à transmettre au contentieux ({})",
+                        case.broken_plan.as_deref().unwrap_or_default()
+                    )),
+                };
+            }
+            // Broken, and a letter already followed: the usual escalation.
+            crate::echeancier::PlanState::Broken { .. } => {}
+        }
+    }
+    if forced == Some(Level::Echeancier) {
+        return skip("pas d'échéancier en cours dans ce dossier".into());
+    }
     if let Some(p) = &case.promise
         && p.date.0 >= date
     {
@@ -115,6 +157,20 @@ pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, f
             }
         },
     };
+    send(case, policy, level, date, None, owed)
+}
+
+/// The letter of `level` for `case`, unless its minimum or its address
+/// stands in the way. `deadline` overrides the policy's days to pay.
+fn send(
+    case: &Case,
+    policy: &Policy,
+    level: Level,
+    date: NaiveDate,
+    deadline: Option<NaiveDate>,
+    owed: &Statement,
+) -> Decision {
+    let skip = |reason: String| Decision::Skip { reason, next: None };
     let Some(step) = policy.step(level) else {
         return skip(format!("la politique de relance n'a pas d'étape {level}"));
     };
@@ -138,8 +194,11 @@ pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, f
     } else {
         (step.channel, None)
     };
-    let deadline_days = step.deadline_days;
-    Decision::Send(LetterDue { level, channel, channel_note, deadline: add_days(date, deadline_days), deadline_days })
+    let (deadline, deadline_days) = match deadline {
+        Some(d) => (d, u32::try_from((d - date).num_days().max(0)).unwrap_or(0)),
+        None => (add_days(date, step.deadline_days), step.deadline_days),
+    };
+    Decision::Send(LetterDue { level, channel, channel_note, deadline, deadline_days })
 }
 
 /// What follows a mise en demeure: its payment deadline runs from its

@@ -117,6 +117,23 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     let _ = writeln!(o, "Total réclamé : {}", format_eur(owed.total));
     let _ = writeln!(o, "  soit {}", amount_in_words(owed.total));
     let _ = writeln!(o);
+    if let Some(plan) = &case.echeancier {
+        let state = crate::echeancier::state(plan, case, owed.date);
+        let _ = writeln!(o, "Échéancier : {}", crate::echeancier::describe(plan, &state));
+        for (n, i) in plan.installments.iter().enumerate() {
+            let _ = writeln!(o, "  {}. {} : {}", n + 1, format_date_short(i.date.0), format_eur(i.amount.0));
+        }
+    }
+    if let Some(p) = &case.promise {
+        let made = case.promise_made.map(|d| format!(" (appel du {})", format_date(d))).unwrap_or_default();
+        let _ = writeln!(o, "Promesse de paiement : {} au {}{made}", format_eur(p.amount.0), format_date(p.date.0));
+    }
+    if let Some(b) = &case.broken_promise {
+        let _ = writeln!(o, "Promesse non tenue : {b}");
+    }
+    if case.echeancier.is_some() || case.promise.is_some() {
+        let _ = writeln!(o);
+    }
     match decision {
         Decision::Send(LetterDue { level, channel, deadline, .. }) => {
             let _ = writeln!(

@@ -19,6 +19,7 @@ pub mod case;
 pub mod check;
 pub mod csv_out;
 pub mod diagnostic;
+pub mod echeancier;
 pub mod error;
 pub mod escalation;
 pub mod escape;

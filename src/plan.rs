@@ -50,6 +50,7 @@ pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings)
         }
     };
     loaded.case.broken_promise = broken_promise(&loaded.case, date);
+    loaded.case.broken_plan = broken_plan(&loaded.case, date);
     let outcome = law::statement(&loaded.case, &session.config.terms, &session.rates, date)
         .map(|owed| {
             let decision = escalation::decide(&loaded.case, policy, &owed, date, settings.forced);
@@ -115,6 +116,11 @@ fn add_history(
         }
     }
     apply_calls(&mut loaded.case, journal.calls(&id), settings.date);
+    if let Some(plan) = journal.plan(&id).filter(|p| p.date.0 <= settings.date)
+        && loaded.case.echeancier.as_ref().is_none_or(|own| own.date.0 <= plan.date.0)
+    {
+        loaded.case.echeancier = Some(plan.clone());
+    }
     if let Some((letter, lrar)) = journal.unknown_address(&id)
         && letter.address == loaded.case.debtor.address_lines()
     {
@@ -182,6 +188,19 @@ fn broken_promise(case: &case::Case, date: chrono::NaiveDate) -> Option<String> 
             format!("nous n'avons reçu que {}.", crate::money::format_eur(paid))
         }
     ))
+}
+
+/// A payment plan broken and not yet followed by a letter, as the next
+/// letter says it.
+fn broken_plan(case: &case::Case, date: chrono::NaiveDate) -> Option<String> {
+    let plan = case.echeancier.as_ref().filter(|p| p.date.0 <= date)?;
+    let crate::echeancier::PlanState::Broken { missed, .. } = crate::echeancier::state(plan, case, date) else {
+        return None;
+    };
+    if case.letters.iter().any(|l| l.level.escalates() && l.date.0 > missed.date.0 && l.date.0 < date) {
+        return None;
+    }
+    Some(crate::echeancier::broken_sentence(plan, &missed))
 }
 
 /// The case files a `CASES` argument names: a folder's case files (see

@@ -310,3 +310,19 @@ pub enum CallError {
     #[error(transparent)]
     Journal(#[from] JournalError),
 }
+
+/// Records a payment plan agreed with the debtor of `case` (`relance record
+/// echeancier`): checked like the `echeancier:` of a case file.
+pub fn plan(dir: &Path, case: &str, plan: crate::case::Echeancier) -> Result<PathBuf, CallError> {
+    use crate::journal::{self, PlanRecord};
+    if let Some((field, message)) = plan.problem() {
+        return Err(CallError::Arguments(format!("{field} : {message}")));
+    }
+    let _lock = journal::Lock::acquire(dir, None)?;
+    let key = serde_json::to_string(&plan).unwrap_or_default();
+    let run = format!("plan-{}", &crate::atomic::sha256_hex(format!("{case}|{key}").as_bytes())[..12]);
+    let header = Header { relance_journal: journal::FORMAT, run, date: plan.date.0, shard: None };
+    let entry = Entry::Plan(PlanRecord { case: case.to_string(), echeancier: plan });
+    journal::write(dir, &header, &[entry])
+        .map_err(|e| CallError::Journal(JournalError(InputError::new(dir, format!("écriture impossible : {e}")))))
+}

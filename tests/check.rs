@@ -44,7 +44,7 @@ fn pairs(levels: &[&str], mention: &str) -> Vec<(String, String)> {
     v
 }
 
-const ALL: [&str; 4] = ["amicale", "avertissement", "formelle", "mise-en-demeure"];
+const ALL: [&str; 5] = ["amicale", "avertissement", "echeancier", "formelle", "mise-en-demeure"];
 
 #[test]
 fn shipped_templates_pass() {
@@ -74,7 +74,7 @@ fn deleting_the_iban_is_reported_for_every_level() {
         );
         assert!(text.lines().any(|l| l == line), "expected {line}\n in\n{text}");
     }
-    assert_eq!(text.lines().count(), 4, "{text}");
+    assert_eq!(text.lines().count(), ALL.len(), "{text}");
     let json = check(&templates, &["--format", "json"]);
     assert_eq!(reported(&json), pairs(&ALL, "payment-means"));
 }
@@ -127,7 +127,7 @@ fn removing_the_penalty_rate_is_reported_for_b2b_letters_only_where_it_was() {
     edit(&templates.join("partials/penalty-notice.typ.j2"), ", au taux annuel de {{ rate }},", ",");
     let out = check(&templates, &["--format", "json"]);
     // The mise en demeure states the rate in its own body; the others only had the notice.
-    assert_eq!(reported(&out), pairs(&["amicale", "avertissement", "formelle"], "penalty-rate"));
+    assert_eq!(reported(&out), pairs(&["amicale", "avertissement", "echeancier", "formelle"], "penalty-rate"));
 }
 
 #[test]
@@ -172,4 +172,21 @@ fn a_template_syntax_error_is_reported_with_its_line() {
     let out = check(&templates, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("amicale.typ.j2:3: all: missing valid-template"), "{}", stdout(&out));
+}
+
+#[test]
+fn an_echeancier_letter_without_its_schedule_is_reported() {
+    let (_guard, templates) = copy_templates();
+    let path = templates.join("echeancier.typ.j2");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("#totals-table(rows: (").unwrap();
+    let end = start + text[start..].find("))\n").unwrap() + 3;
+    std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let out = check(&templates, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("echeancier.typ.j2:1: echeancier: missing plan-schedule ({{ plan.installments[].date }} is not in the template; calendrier de l'échéancier"),
+        "{text}"
+    );
 }

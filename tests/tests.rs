@@ -15,6 +15,7 @@ mod injection;
 mod journal;
 mod law;
 mod packs;
+mod plans;
 mod send;
 mod simulation;
 mod snapshots;

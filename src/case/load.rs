@@ -685,6 +685,11 @@ fn validate_case(case: &Case) -> Result<(), Issue> {
             );
         }
     }
+    if let Some(plan) = &case.echeancier
+        && let Some((field, message)) = plan.problem()
+    {
+        return issue(format!("echeancier.{field}"), message);
+    }
     for (i, l) in case.letters.iter().enumerate() {
         if let Some(r) = l.received
             && r.0 < l.date.0

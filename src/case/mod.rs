@@ -546,6 +546,9 @@ pub struct Case {
     /// A promise to pay; no letter before its date.
     #[serde(default)]
     pub promise: Option<Promise>,
+    /// A payment plan agreed with the debtor: no dunning while it is kept.
+    #[serde(default)]
+    pub echeancier: Option<Echeancier>,
     /// Set from the journal, never read from the file: a registered letter
     /// to this very address came back « destinataire inconnu »; no letter
     /// goes by post until the address changes. Says when and which.
@@ -564,6 +567,10 @@ pub struct Case {
     /// was reached.
     #[serde(skip)]
     pub reached: Option<chrono::NaiveDate>,
+    /// Set from the history: a payment plan not kept, in the sentence the
+    /// next letter prints.
+    #[serde(skip)]
+    pub broken_plan: Option<String>,
     /// Set from the journal: the day of the call in which the promise was made.
     #[serde(skip)]
     pub promise_made: Option<chrono::NaiveDate>,
@@ -707,6 +714,68 @@ pub struct SentLetter {
     /// for a consumer, the legal interest run from it (C. civ. 1231-6, 1344).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received: Option<Date>,
+}
+
+/// A payment plan (échéancier): the day it was agreed and the installments,
+/// with the déchéance du terme clause: an installment missed makes the
+/// whole balance due at once.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Echeancier {
+    /// The day the plan was agreed.
+    pub date: Date,
+    /// The installments, in date order.
+    pub installments: Vec<Installment>,
+}
+
+/// One installment of a payment plan.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Installment {
+    /// The day it is due.
+    pub date: Date,
+    /// How much.
+    pub amount: Amount,
+}
+
+impl Echeancier {
+    /// The sum of the installments.
+    pub fn total(&self) -> rust_decimal::Decimal {
+        self.installments.iter().map(|i| i.amount.0).sum()
+    }
+
+    /// What is wrong with the plan, as (field under the plan, message).
+    pub fn problem(&self) -> Option<(String, String)> {
+        if self.installments.is_empty() {
+            return Some((
+                "installments".into(),
+                "un échéancier a au moins une échéance ; attendu : - { date: AAAA-MM-JJ, amount: 100.00 }".into(),
+            ));
+        }
+        if self.installments.len() > 120 {
+            return Some(("installments".into(), format!("{} échéances ; au plus 120", self.installments.len())));
+        }
+        let mut previous = self.date.0;
+        for (i, inst) in self.installments.iter().enumerate() {
+            if inst.amount.0 <= rust_decimal::Decimal::ZERO {
+                return Some((
+                    format!("installments[{i}].amount"),
+                    "montant nul ; attendu : un montant positif".into(),
+                ));
+            }
+            if inst.date.0 < previous || (i > 0 && inst.date.0 == previous) {
+                return Some((
+                    format!("installments[{i}].date"),
+                    format!(
+                        "échéance du {} ; attendu : des dates croissantes, à partir du jour de l'accord ({})",
+                        inst.date.0, self.date.0
+                    ),
+                ));
+            }
+            previous = inst.date.0;
+        }
+        None
+    }
 }
 
 /// A promise to pay.

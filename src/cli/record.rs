@@ -31,6 +31,23 @@ pub(crate) struct Args {
 
 #[derive(clap::Subcommand)]
 enum What {
+    /// Record a payment plan agreed with a debtor: the next build confirms it by letter.
+    Echeancier {
+        /// The case id.
+        case: String,
+        /// The day the plan was agreed (YYYY-MM-DD); defaults to today.
+        #[arg(long, value_parser = super::parse_date)]
+        date: Option<NaiveDate>,
+        /// One installment, DATE=AMOUNT (2026-12-10=500.00); repeat for each.
+        #[arg(long = "installment", value_parser = parse_installment, required = true)]
+        installments: Vec<relance::case::Installment>,
+        /// Folder of case files; defaults to the current folder.
+        #[arg(long, default_value = ".")]
+        cases: PathBuf,
+        /// Creditor config; defaults to relance.yaml in the cases folder.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Record the outcome of a telephone call to a debtor.
     Appel {
         /// The case id.
@@ -59,21 +76,61 @@ enum What {
     },
 }
 
+/// `DATE=AMOUNT`.
+fn parse_installment(s: &str) -> Result<relance::case::Installment, String> {
+    let (date, amount) =
+        s.split_once('=').ok_or_else(|| format!("« {s} » ; attendu : DATE=MONTANT, p. ex. 2026-12-10=500.00"))?;
+    let date = relance::case::Date::parse(date).map_err(|e| e.to_string())?;
+    let amount = relance::case::Amount::parse(amount).map_err(|e| e.to_string())?;
+    Ok(relance::case::Installment { date, amount })
+}
+
+/// The session of `cases`, after checking that it has a case `id`.
+fn session_with_case(
+    cases: &std::path::Path,
+    config: Option<&std::path::Path>,
+    id: &str,
+) -> Result<relance::Session, ExitCode> {
+    let session = super::session(cases, config)?;
+    let (loaded, _) = relance::load_cases(cases, &session.config_path);
+    if !loaded.iter().any(|l| l.case.id.0 == id) {
+        return Err(fail(&format!(
+            "{}: aucun dossier {} ; attendu : l'identifiant (id:) d'un dossier de ce dossier",
+            cases.display(),
+            relance::text::quote(id)
+        )));
+    }
+    Ok(session)
+}
+
 pub(crate) fn run(args: Args) -> ExitCode {
     match args.what {
-        Some(What::Appel { case, date, outcome, amount, until, note, cases, config }) => {
-            let session = match super::session(&cases, config.as_deref()) {
+        Some(What::Echeancier { case, date, installments, cases, config }) => {
+            let session = match session_with_case(&cases, config.as_deref(), &case) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            let (loaded, _) = relance::load_cases(&cases, &session.config_path);
-            if !loaded.iter().any(|l| l.case.id.0 == case) {
-                return fail(&format!(
-                    "{}: aucun dossier {} ; attendu : l'identifiant (id:) d'un dossier de ce dossier",
-                    cases.display(),
-                    relance::text::quote(&case)
-                ));
+            let plan = relance::case::Echeancier {
+                date: relance::case::Date(date.unwrap_or_else(super::today)),
+                installments,
+            };
+            let total = plan.total();
+            match relance::record::plan(&session.journal_dir(&cases), &case, plan) {
+                Ok(_) => {
+                    eprintln!(
+                        "échéancier enregistré : {} ; la prochaine production envoie la lettre qui le confirme",
+                        relance::money::format_eur(total)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
             }
+        }
+        Some(What::Appel { case, date, outcome, amount, until, note, cases, config }) => {
+            let session = match session_with_case(&cases, config.as_deref(), &case) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
             let note = match note.map(|n| relance::text::one_line(&n)).transpose() {
                 Ok(n) => n,
                 Err(e) => return fail(&format!("--note : {e}")),

@@ -56,6 +56,18 @@ pub enum Entry {
     MailFailed(MailFailed),
     /// The outcome of a telephone call (`relance record appel`).
     Call(CallRecord),
+    /// A payment plan agreed (`relance record echeancier`).
+    Plan(PlanRecord),
+}
+
+/// A payment plan agreed with a debtor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRecord {
+    /// The case.
+    pub case: String,
+    /// The plan.
+    pub echeancier: crate::case::Echeancier,
 }
 
 /// What a telephone call gave.
@@ -290,6 +302,8 @@ pub struct Journal {
     mail_failed: HashMap<String, MailFailed>,
     /// Telephone calls by case, oldest first.
     calls: BTreeMap<String, Vec<CallRecord>>,
+    /// The last payment plan recorded for each case (by agreement date).
+    plans: HashMap<String, crate::case::Echeancier>,
     /// Errors of lines that name a case: that case cannot be built.
     case_errors: HashMap<String, InputError>,
 }
@@ -399,6 +413,12 @@ impl Journal {
                 Ok(Entry::Mailed(m)) => {
                     self.mailed.entry(m.entry.clone()).or_insert(m);
                 }
+                Ok(Entry::Plan(p)) => {
+                    let newer = self.plans.get(&p.case).is_none_or(|old| old.date.0 <= p.echeancier.date.0);
+                    if newer {
+                        self.plans.insert(p.case, p.echeancier);
+                    }
+                }
                 Ok(Entry::Call(c)) => {
                     self.calls.entry(c.case.clone()).or_default().push(c);
                 }
@@ -445,6 +465,11 @@ impl Journal {
         let issued = self.issued.values().flatten().find(|i| i.entry == id);
         let void = self.voided.get(id);
         (issued.is_some() || void.is_some() || self.all.contains_key(id)).then_some((issued, void))
+    }
+
+    /// The last payment plan recorded for a case.
+    pub fn plan(&self, case: &str) -> Option<&crate::case::Echeancier> {
+        self.plans.get(case)
     }
 
     /// The telephone calls recorded for a case, oldest first.

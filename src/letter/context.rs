@@ -40,6 +40,10 @@ pub(crate) struct LetterContext {
     pub(crate) interest_notes: Vec<RateNote>,
     /// A promise to pay that was not kept, as a sentence.
     pub(crate) broken_promise: Option<String>,
+    /// A payment plan not kept, as a sentence (the déchéance du terme).
+    pub(crate) broken_plan: Option<String>,
+    /// The case's payment plan, when it has one.
+    pub(crate) plan: Option<PlanView>,
     /// The last telephone step, when it is the last step: « Nous nous
     /// sommes entretenus par téléphone le … » or « Nous avons cherché à
     /// vous joindre par téléphone le … ».
@@ -124,6 +128,21 @@ pub(crate) struct Totals {
     pub(crate) has_interest: bool,
     /// The day the mise en demeure was received, when interest runs.
     pub(crate) interest_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PlanView {
+    pub(crate) date: String,
+    pub(crate) installments: Vec<InstallmentView>,
+    pub(crate) count: usize,
+    pub(crate) total: String,
+    pub(crate) first_amount: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct InstallmentView {
+    pub(crate) date: String,
+    pub(crate) amount: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -272,6 +291,18 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
         rate_notes: owed.rates.iter().map(rate_note).collect(),
         interest_notes: owed.interest_rates.iter().map(rate_note).collect(),
         broken_promise: case.broken_promise.clone(),
+        broken_plan: case.broken_plan.clone(),
+        plan: case.echeancier.as_ref().map(|p| PlanView {
+            date: format_date(p.date.0),
+            installments: p
+                .installments
+                .iter()
+                .map(|i| InstallmentView { date: format_date(i.date.0), amount: format_eur(i.amount.0) })
+                .collect(),
+            count: p.installments.len(),
+            total: format_eur(p.total()),
+            first_amount: p.installments.first().map(|i| format_eur(i.amount.0)).unwrap_or_default(),
+        }),
         last_call,
         indemnity_unit: format_eur(crate::law::INDEMNITY_PER_INVOICE),
         deadline: format_date(deadline),
