@@ -748,6 +748,21 @@ pub fn check_rendered(session: &Session, req: &Requirements, cases: &[LoadedCase
 /// Both checks; static findings first, then rendered ones not already
 /// explained by a static finding for the same level and mention.
 pub fn check(session: &Session, cases: &[LoadedCase], date: NaiveDate) -> Result<Vec<Finding>, InputError> {
+    let mut findings = check_set(session, cases, date)?;
+    // Every profile's own template folder, with the same requirements.
+    for name in session.profile_templates.keys() {
+        let Some(profile) = session.for_profile(name) else { continue };
+        let root = profile.templates.root.display().to_string();
+        for mut f in check_set(&profile, cases, date)? {
+            f.template = format!("{root}/{}", f.template);
+            findings.push(f);
+        }
+    }
+    Ok(findings)
+}
+
+/// [`check`] of the session's own template folder.
+fn check_set(session: &Session, cases: &[LoadedCase], date: NaiveDate) -> Result<Vec<Finding>, InputError> {
     let req = load_requirements(&session.templates)?;
     let mut findings = check_static(&session.templates, &req);
     let rendered = check_rendered(session, &req, cases, date);

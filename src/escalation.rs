@@ -201,6 +201,23 @@ fn send(
     Decision::Send(LetterDue { level, channel, channel_note, deadline, deadline_days })
 }
 
+/// The courtesy reminder due for `case` at `date`, if its policy has one:
+/// nothing is late, some invoices (`upcoming`, see
+/// [`crate::law::upcoming`]) fall due within `before_due` days, and no
+/// courtesy reminder went out since the first of them was issued.
+pub fn courtesy(case: &Case, policy: &Policy, upcoming: &Statement, date: NaiveDate) -> Option<Decision> {
+    policy.step(Level::Courtoisie)?;
+    if upcoming.principal <= rust_decimal::Decimal::ZERO || case.hold.is_some() || case.unsent_email.is_some() {
+        return None;
+    }
+    let first_issued = upcoming.invoices.iter().map(|i| i.date).min()?;
+    if case.letters.iter().any(|l| l.level == Level::Courtoisie && l.date.0 >= first_issued && l.date.0 < date) {
+        return None;
+    }
+    let deadline = upcoming.invoices.iter().map(|i| i.due).min()?;
+    Some(send(case, policy, Level::Courtoisie, date, Some(deadline), upcoming))
+}
+
 /// What follows a mise en demeure: its payment deadline runs from its
 /// receipt (C. civ. 1344), so the case waits for the avis de réception,
 /// then for the deadline, before it goes to the contentieux.

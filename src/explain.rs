@@ -31,7 +31,9 @@ fn line_row(invoice: &str, l: &crate::law::PenaltyLine) -> Vec<String> {
 pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     let mut o = String::new();
     let kind = if owed.b2b { "professionnel" } else { "particulier" };
-    let _ = writeln!(o, "Décompte {} — {} ({kind}) — au {}", case.id, case.debtor.name, format_date(owed.date));
+    let profile = case.profil.as_deref().map(|p| format!(" — profil {p}")).unwrap_or_default();
+    let _ =
+        writeln!(o, "Décompte {} — {} ({kind}){profile} — au {}", case.id, case.debtor.name, format_date(owed.date));
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -64,6 +66,15 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
         }
     }
     let _ = writeln!(o, "  Principal restant dû : {}", format_eur(owed.principal));
+    for e in &owed.excluded {
+        let _ = writeln!(
+            o,
+            "  Exclue de la relance : facture {} (reste {}) — {}",
+            e.number,
+            format_eur(e.outstanding),
+            e.reason
+        );
+    }
     if !owed.unallocated.is_zero() {
         let _ = writeln!(o, "  Paiements non imputés (trop-perçu) : {}", format_eur(owed.unallocated));
     }

@@ -54,6 +54,16 @@ pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings)
     let outcome = law::statement(&loaded.case, &session.config.terms, &session.rates, date)
         .map(|owed| {
             let decision = escalation::decide(&loaded.case, policy, &owed, date, settings.forced);
+            // Nothing late: perhaps a courtesy reminder of what falls due soon.
+            if owed.principal.is_zero()
+                && settings.forced.is_none()
+                && let Some(step) = policy.step(case::Level::Courtoisie)
+            {
+                let upcoming = law::upcoming(&loaded.case, &session.config.terms, &session.rates, date, step.delay);
+                if let Some(courtesy) = escalation::courtesy(&loaded.case, policy, &upcoming, date) {
+                    return (upcoming, courtesy);
+                }
+            }
             (owed, decision)
         })
         .map_err(|e| InputError::new(&loaded.path, e.to_string()));
@@ -253,6 +263,7 @@ pub fn table(rows: &[ManifestRow]) -> String {
     let header = [
         "dossier",
         "type",
+        "profil",
         "niveau",
         "canal",
         "principal",
@@ -271,6 +282,7 @@ pub fn table(rows: &[ManifestRow]) -> String {
             vec![
                 r.id.clone(),
                 r.debtor_type.clone(),
+                dash(&r.profile),
                 dash(&r.level),
                 dash(&r.channel),
                 r.principal.clone(),
@@ -284,5 +296,5 @@ pub fn table(rows: &[ManifestRow]) -> String {
             ]
         })
         .collect();
-    crate::table::render("", &header, &cells, &[4, 5, 6, 7, 8])
+    crate::table::render("", &header, &cells, &[5, 6, 7, 8, 9])
 }

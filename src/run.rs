@@ -97,7 +97,9 @@ fn deliver(
             let numbers: Vec<&str> = owed.invoices.iter().map(|i| i.number.as_str()).collect();
             let mut ctx = letter::context(&session.config, letter);
             ctx.copies = copies.iter().map(|(c, _)| c.name.clone()).collect();
-            let body = session.renderer.render_text("email.txt.j2", &minijinja::Value::from_serialize(&ctx))?;
+            let body = session
+                .renderer_for(case.profil.as_deref())
+                .render_text("email.txt.j2", &minijinja::Value::from_serialize(&ctx))?;
             let mut attachments = vec![&pdf];
             attachments.extend(copies.iter().map(|(c, _)| c));
             let eml = pack::email::build(&pack::email::Email {
@@ -233,6 +235,11 @@ fn deliver_case(
     }
     let copies = invoice_copies(letter.case, path)?;
     let _busy = settings.activity.as_ref().map(|a| a.start(path, &crate::templates::template_name(letter.due.level)));
+    // A profile with its own templates typesets in a world over them.
+    let mut own_world = session
+        .own_templates(letter.case.profil.as_deref())
+        .map(|t| LetterWorld::new(session.fonts.clone(), t.clone()));
+    let world = own_world.as_mut().unwrap_or(world);
     let built = letter::build(session, world, &letter, settings.draft).map_err(|error| match error {
         // The clerk's value did not fit: an error of their data, at its field.
         LetterError::Overflow { field: Some(ref field), .. }

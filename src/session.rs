@@ -68,6 +68,9 @@ pub struct Session {
     pub fonts: Arc<Fonts>,
     /// ECB and legal rates by semester.
     pub rates: RateTable,
+    /// The template folders of the profiles that have their own
+    /// (`policies: { nom: { templates: DIR } }`), with their Jinja.
+    pub profile_templates: std::collections::BTreeMap<String, (TemplateSet, Renderer)>,
 }
 
 impl Session {
@@ -107,7 +110,49 @@ impl Session {
                     .map_err(|source| SetupError::Rates { path: path.to_path_buf(), source })?
             }
         };
-        Ok(Session { config, config_path: config_path.to_path_buf(), templates, renderer, fonts, rates })
+        let mut profile_templates = std::collections::BTreeMap::new();
+        let config_dir = config_path.parent().unwrap_or(Path::new("."));
+        for (name, policy) in &config.policies {
+            if let Some(dir) = &policy.templates {
+                let set = TemplateSet::load(&config_dir.join(dir))?;
+                let renderer = Renderer::new(&set);
+                profile_templates.insert(name.clone(), (set, renderer));
+            }
+        }
+        Ok(Session {
+            config,
+            config_path: config_path.to_path_buf(),
+            templates,
+            renderer,
+            fonts,
+            rates,
+            profile_templates,
+        })
+    }
+
+    /// The session of a profile's own templates (same config, fonts and
+    /// rates), for checking them.
+    pub fn for_profile(&self, name: &str) -> Option<Session> {
+        let (templates, _) = self.profile_templates.get(name)?;
+        Some(Session {
+            config: self.config.clone(),
+            config_path: self.config_path.clone(),
+            templates: templates.clone(),
+            renderer: Renderer::new(templates),
+            fonts: self.fonts.clone(),
+            rates: self.rates.clone(),
+            profile_templates: std::collections::BTreeMap::new(),
+        })
+    }
+
+    /// The Jinja of a case's profile: its own templates, or the run's.
+    pub fn renderer_for(&self, profile: Option<&str>) -> &Renderer {
+        profile.and_then(|p| self.profile_templates.get(p)).map_or(&self.renderer, |(_, r)| r)
+    }
+
+    /// The template folder of a profile that has its own, if it has.
+    pub fn own_templates(&self, profile: Option<&str>) -> Option<&TemplateSet> {
+        profile.and_then(|p| self.profile_templates.get(p)).map(|(t, _)| t)
     }
 
     /// A Typst world over the session's templates and fonts, for one thread.

@@ -356,7 +356,7 @@ fn plan_prints_the_decisions_without_writing() {
     let line = text.lines().find(|l| l.starts_with("DUPONT-001")).expect("DUPONT row");
     assert_eq!(
         fold(line),
-        "DUPONT-001 professionnel formelle courrier 1514.56 36.01 80.00 0.00 1630.57 amicale 2026-10-20 -"
+        "DUPONT-001 professionnel - formelle courrier 1514.56 36.01 80.00 0.00 1630.57 amicale 2026-10-20 -"
     );
     let json =
         relance().args(["plan"]).arg(fixtures()).args(["--date", RUN_DATE, "--format", "json"]).output().unwrap();

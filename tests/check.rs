@@ -44,7 +44,7 @@ fn pairs(levels: &[&str], mention: &str) -> Vec<(String, String)> {
     v
 }
 
-const ALL: [&str; 5] = ["amicale", "avertissement", "echeancier", "formelle", "mise-en-demeure"];
+const ALL: [&str; 6] = ["amicale", "avertissement", "courtoisie", "echeancier", "formelle", "mise-en-demeure"];
 
 #[test]
 fn shipped_templates_pass() {
@@ -127,7 +127,7 @@ fn removing_the_penalty_rate_is_reported_for_b2b_letters_only_where_it_was() {
     edit(&templates.join("partials/penalty-notice.typ.j2"), ", au taux annuel de {{ rate }},", ",");
     let out = check(&templates, &["--format", "json"]);
     // The mise en demeure states the rate in its own body; the others only had the notice.
-    assert_eq!(reported(&out), pairs(&["amicale", "avertissement", "echeancier", "formelle"], "penalty-rate"));
+    assert_eq!(reported(&out), pairs(&["amicale", "avertissement", "courtoisie", "echeancier", "formelle"], "penalty-rate"));
 }
 
 #[test]

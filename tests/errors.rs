@@ -30,7 +30,7 @@ fn unknown_key_points_at_the_key() {
         &format!(
             "id: A-1\n{b2b}invoices:\n  - number: F-1\n    date: 2026-01-01\n    due: 2026-01-31\n    ammount: 12.00\n"
         ),
-        "bad.yaml:12:14: invoices[0].ammount: clé inconnue « ammount » ; clés possibles : number, date, due, amount ou file",
+        "bad.yaml:12:14: invoices[0].ammount: clé inconnue « ammount » ; clés possibles : number, date, due, amount, file ou exclude",
     );
 }
 

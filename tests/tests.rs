@@ -16,6 +16,7 @@ mod journal;
 mod law;
 mod packs;
 mod plans;
+mod rules;
 mod send;
 mod simulation;
 mod snapshots;

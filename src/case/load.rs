@@ -490,7 +490,22 @@ pub fn parse_case(file: &Path, text: &str) -> Result<Case, InputError> {
 pub fn case_files(dir: &Path, config_file: Option<&Path>) -> Vec<Result<PathBuf, InputError>> {
     let mut found = Vec::new();
     let config_canon = config_file.and_then(|c| c.canonicalize().ok());
-    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+    // A template folder (a profile's, or a copy made by `relance init`)
+    // holds YAML that is not a case: requirements.yaml.
+    let is_templates = |e: &walkdir::DirEntry| {
+        e.depth() > 0
+            && e.file_type().is_dir()
+            && std::fs::read_dir(e.path()).is_ok_and(|mut entries| {
+                entries.any(|f| {
+                    f.is_ok_and(|f| {
+                        let name = f.file_name();
+                        let name = name.to_string_lossy();
+                        name == "requirements.yaml" || name.ends_with(".typ.j2")
+                    })
+                })
+            })
+    };
+    for entry in walkdir::WalkDir::new(dir).follow_links(false).into_iter().filter_entry(|e| !is_templates(e)) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {

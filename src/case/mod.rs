@@ -678,6 +678,11 @@ pub struct Invoice {
     #[serde(deserialize_with = "scalar::opt_line")]
     #[serde(default)]
     pub file: Option<String>,
+    /// Excluded from dunning, and why (a dispute, a credit note to come):
+    /// listed in the décompte as excluded, never claimed.
+    #[serde(deserialize_with = "scalar::opt_line")]
+    #[serde(default)]
+    pub exclude: Option<String>,
 }
 
 /// A payment received.

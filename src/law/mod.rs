@@ -122,6 +122,17 @@ pub struct InvoiceStatement {
     pub interest: Decimal,
 }
 
+/// An invoice excluded from dunning (`exclude:`), never claimed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Excluded {
+    /// Invoice number.
+    pub number: String,
+    /// Still unpaid on it.
+    pub outstanding: Decimal,
+    /// Why it is excluded.
+    pub reason: String,
+}
+
 /// Everything owed by one debtor at one date.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Statement {
@@ -156,6 +167,8 @@ pub struct Statement {
     pub rates: Vec<RateUsed>,
     /// B2C: the legal interest rates applied, one per semester used.
     pub interest_rates: Vec<RateUsed>,
+    /// Invoices excluded from dunning, with what is still owed on them.
+    pub excluded: Vec<Excluded>,
     /// Legal warnings (floor raised, prescription, missing rate).
     pub warnings: Vec<String>,
 }
@@ -182,8 +195,10 @@ fn next_day(d: NaiveDate) -> NaiveDate {
 pub fn allocate(case: &Case, date: NaiveDate) -> (Vec<Vec<Allocation>>, Decimal) {
     let mut remaining: Vec<Decimal> = case.invoices.iter().map(|i| i.amount.0).collect();
     let mut allocs: Vec<Vec<Allocation>> = vec![Vec::new(); case.invoices.len()];
+    // Oldest due first; an invoice excluded from dunning (disputed) last:
+    // a payment that names no invoice goes to the debts not in question.
     let mut by_due: Vec<usize> = (0..case.invoices.len()).collect();
-    by_due.sort_by_key(|&i| (case.invoices[i].due.0, i));
+    by_due.sort_by_key(|&i| (case.invoices[i].exclude.is_some(), case.invoices[i].due.0, i));
     let mut payments: Vec<(usize, &crate::case::Payment)> =
         case.payments.iter().enumerate().filter(|(_, p)| p.date.0 <= date).collect();
     payments.sort_by_key(|(i, p)| (p.date.0, *i));
@@ -453,9 +468,16 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
     let notice = if b2b { None } else { formal_notice(case, date) };
     let mut invoices = Vec::new();
     let mut prescription_warnings = Vec::new();
+    let mut excluded = Vec::new();
     for (inv, payments) in case.invoices.iter().zip(allocs) {
         let paid: Decimal = payments.iter().map(|p| p.amount).sum();
         let outstanding = inv.amount.0 - paid;
+        if let Some(reason) = &inv.exclude {
+            if outstanding > Decimal::ZERO {
+                excluded.push(Excluded { number: inv.number.clone(), outstanding, reason: reason.clone() });
+            }
+            continue;
+        }
         if inv.due.0 >= date {
             continue; // not yet late
         }
@@ -557,6 +579,63 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         legal_interest_rate,
         rates,
         interest_rates,
+        excluded,
         warnings,
     })
+}
+
+/// The invoices of `case` falling due after `date` and within `days`, still
+/// unpaid and not excluded: what a courtesy reminder lists. Nothing is
+/// late, so no penalty; the statement's principal is their balance.
+pub fn upcoming(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate, days: u32) -> Statement {
+    let (allocs, unallocated) = allocate(case, date);
+    let until = date.checked_add_days(Days::new(u64::from(days))).unwrap_or(NaiveDate::MAX);
+    let mut invoices = Vec::new();
+    for (inv, payments) in case.invoices.iter().zip(allocs) {
+        let paid: Decimal = payments.iter().map(|p| p.amount).sum();
+        let outstanding = inv.amount.0 - paid;
+        if inv.exclude.is_some() || inv.due.0 <= date || inv.due.0 > until || outstanding <= Decimal::ZERO {
+            continue;
+        }
+        invoices.push(InvoiceStatement {
+            number: inv.number.clone(),
+            date: inv.date.0,
+            due: inv.due.0,
+            amount: inv.amount.0,
+            paid,
+            outstanding,
+            payments,
+            lines: Vec::new(),
+            penalties: Decimal::ZERO,
+            indemnity: Decimal::ZERO,
+            interest_lines: Vec::new(),
+            interest: Decimal::ZERO,
+        });
+    }
+    invoices.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.number.cmp(&b.number)));
+    let principal: Decimal = invoices.iter().map(|i| i.outstanding).sum();
+    Statement {
+        date,
+        b2b: case.debtor.is_b2b(),
+        invoices,
+        principal,
+        penalties: Decimal::ZERO,
+        indemnities: Decimal::ZERO,
+        interest: Decimal::ZERO,
+        interest_from: None,
+        total: principal,
+        unallocated,
+        // B2B: the rate the reminder announces should the invoice be paid late.
+        current_rate: if case.debtor.is_b2b() {
+            let mut book = RateBook { terms, table, used: Vec::new(), legal_used: Vec::new(), warnings: Vec::new() };
+            book.rate(Semester::of(date)).ok()
+        } else {
+            None
+        },
+        legal_interest_rate: None,
+        rates: Vec::new(),
+        interest_rates: Vec::new(),
+        excluded: Vec::new(),
+        warnings: Vec::new(),
+    }
 }

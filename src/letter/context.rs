@@ -44,6 +44,8 @@ pub(crate) struct LetterContext {
     pub(crate) broken_plan: Option<String>,
     /// The case's payment plan, when it has one.
     pub(crate) plan: Option<PlanView>,
+    /// Invoice numbers excluded from dunning: not claimed by this letter.
+    pub(crate) excluded: Vec<String>,
     /// The last telephone step, when it is the last step: « Nous nous
     /// sommes entretenus par téléphone le … » or « Nous avons cherché à
     /// vous joindre par téléphone le … ».
@@ -292,6 +294,7 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
         interest_notes: owed.interest_rates.iter().map(rate_note).collect(),
         broken_promise: case.broken_promise.clone(),
         broken_plan: case.broken_plan.clone(),
+        excluded: owed.excluded.iter().map(|e| e.number.clone()).collect(),
         plan: case.echeancier.as_ref().map(|p| PlanView {
             date: format_date(p.date.0),
             installments: p

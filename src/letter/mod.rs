@@ -122,7 +122,7 @@ pub fn build(
     let Letter { case, owed, due, date } = *letter;
     let level = due.level;
     let ctx = context(&session.config, letter);
-    let rendered = session.renderer.render(level, &Value::from_serialize(&ctx))?;
+    let rendered = session.renderer_for(case.profil.as_deref()).render(level, &Value::from_serialize(&ctx))?;
     let decision = crate::escalation::Decision::Send(due.clone());
     let data = serde_json::to_vec_pretty(&serde_json::json!({
         "generator": format!("relance {}", env!("CARGO_PKG_VERSION")),

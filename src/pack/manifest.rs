@@ -45,6 +45,10 @@ pub struct ManifestRow {
     pub debtor: String,
     /// `professionnel` or `particulier`.
     pub debtor_type: String,
+    /// The profile of `policies:` that applied; empty for the default policy.
+    pub profile: String,
+    /// A payment plan or a promise in course, in a sentence.
+    pub arrangement: String,
     /// Letter, none or error.
     pub status: Status,
     /// The level of the letter.
@@ -104,6 +108,7 @@ impl CsvRecord for ManifestRow {
         "source",
         "debtor",
         "debtor_type",
+        "profile",
         "status",
         "level",
         "reason",
@@ -122,6 +127,7 @@ impl CsvRecord for ManifestRow {
         "copies",
         "email",
         "warnings",
+        "arrangement",
         "error",
     ];
 
@@ -131,6 +137,7 @@ impl CsvRecord for ManifestRow {
             &self.source,
             &self.debtor,
             &self.debtor_type,
+            &self.profile,
             self.status.as_str(),
             &self.level,
             &self.reason,
@@ -149,11 +156,26 @@ impl CsvRecord for ManifestRow {
             &self.copies,
             &self.email,
             &self.warnings,
+            &self.arrangement,
             &self.error,
         ]
         .into_iter()
         .map(std::borrow::Cow::Borrowed)
         .collect()
+    }
+}
+
+/// The payment plan or promise of a case, as the manifest says it.
+fn arrangement(case: &crate::case::Case, date: chrono::NaiveDate) -> String {
+    if let Some(plan) = case.echeancier.as_ref().filter(|p| p.date.0 <= date) {
+        return crate::echeancier::describe(plan, &crate::echeancier::state(plan, case, date));
+    }
+    match (&case.promise, &case.broken_promise) {
+        (_, Some(broken)) => format!("promesse non tenue : {broken}"),
+        (Some(p), None) if p.date.0 >= date => {
+            format!("promesse de {} au {}", crate::money::format_eur(p.amount.0), crate::money::format_date(p.date.0))
+        }
+        _ => String::new(),
     }
 }
 
@@ -167,6 +189,8 @@ impl ManifestRow {
             source: planned.loaded.path.display().to_string(),
             debtor: case.debtor.name.clone(),
             debtor_type: if case.debtor.is_b2b() { "professionnel" } else { "particulier" }.to_string(),
+            profile: case.profil.clone().unwrap_or_default(),
+            arrangement: arrangement(case, planned.date),
             last_letter: crate::escalation::last_letter(case, planned.date)
                 .map(|l| format!("{} {}", l.level, l.date.0))
                 .unwrap_or_default(),
