@@ -127,7 +127,10 @@ fn removing_the_penalty_rate_is_reported_for_b2b_letters_only_where_it_was() {
     edit(&templates.join("partials/penalty-notice.typ.j2"), ", au taux annuel de {{ rate }},", ",");
     let out = check(&templates, &["--format", "json"]);
     // The mise en demeure states the rate in its own body; the others only had the notice.
-    assert_eq!(reported(&out), pairs(&["amicale", "avertissement", "courtoisie", "echeancier", "formelle"], "penalty-rate"));
+    assert_eq!(
+        reported(&out),
+        pairs(&["amicale", "avertissement", "courtoisie", "echeancier", "formelle"], "penalty-rate")
+    );
 }
 
 #[test]
