@@ -142,7 +142,10 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     if let Some(b) = &case.broken_promise {
         let _ = writeln!(o, "Promesse non tenue : {b}");
     }
-    if case.echeancier.is_some() || case.promise.is_some() {
+    if let Some(call) = &case.last_call {
+        let _ = writeln!(o, "Dernier appel : {call}");
+    }
+    if case.echeancier.is_some() || case.promise.is_some() || case.last_call.is_some() {
         let _ = writeln!(o);
     }
     match decision {

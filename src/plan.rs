@@ -149,6 +149,12 @@ fn apply_calls(case: &mut case::Case, calls: &[crate::journal::CallRecord], date
     use crate::journal::CallOutcome;
     case.reached = calls.iter().rev().find(|c| c.date <= date && c.outcome != CallOutcome::Injoignable).map(|c| c.date);
     let Some(last) = calls.iter().rev().find(|c| c.date <= date) else { return };
+    case.last_call = Some(format!(
+        "appel du {} : {}{}",
+        crate::money::format_date(last.date),
+        last.outcome.label(),
+        last.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+    ));
     match (last.outcome, last.amount, last.until) {
         (CallOutcome::Promesse, Some(amount), Some(until)) => {
             let later = case.promise.as_ref().is_none_or(|p| p.date.0 < until);

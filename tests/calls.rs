@@ -158,6 +158,12 @@ fn a_dispute_puts_the_case_on_hold_until_a_later_call() {
     let plan = dir.relance(["plan", ".", "--date", "2026-12-20"]).expect_code(0).stdout();
     let row = plan.lines().find(|l| l.starts_with("DUPONT-001")).unwrap();
     assert!(row.contains("formelle") && !row.contains("suspendu"), "{row}");
+    let explain = dir.relance(["explain", "dupont.yaml", "--date", "2026-12-20"]).expect_code(0).stdout();
+    assert!(explain.contains("Dernier appel : appel du 1er décembre 2026 : joint (litige levé)"), "{explain}");
+    dir.relance(["build", ".", "--date", "2026-12-20", "--out", "d2"]).expect_code(0);
+    let manifest = std::fs::read_to_string(dir.join("d2/manifest.csv")).unwrap();
+    let row = manifest.lines().find(|l| l.starts_with("DUPONT-001")).unwrap();
+    assert!(row.contains("appel du 1er décembre 2026 : joint (litige levé)"), "{row}");
 }
 
 #[test]

@@ -563,6 +563,9 @@ pub struct Case {
     /// that was not kept, in a sentence the next letter prints.
     #[serde(skip)]
     pub broken_promise: Option<String>,
+    /// Set from the journal: the last call recorded, in a sentence.
+    #[serde(skip)]
+    pub last_call: Option<String>,
     /// Set from the journal: the last telephone call in which the debtor
     /// was reached.
     #[serde(skip)]

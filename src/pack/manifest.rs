@@ -175,7 +175,7 @@ fn arrangement(case: &crate::case::Case, date: chrono::NaiveDate) -> String {
         (Some(p), None) if p.date.0 >= date => {
             format!("promesse de {} au {}", crate::money::format_eur(p.amount.0), crate::money::format_date(p.date.0))
         }
-        _ => String::new(),
+        _ => case.last_call.clone().unwrap_or_default(),
     }
 }
 
