@@ -245,3 +245,16 @@ fn a_draft_or_a_reprint_is_never_sent() {
     assert!(out.stderr().contains("cette production n'a rien enregistré au journal"), "{}", out.stderr());
     assert!(server.messages().is_empty());
 }
+
+#[test]
+fn the_rate_limit_spaces_the_messages() {
+    // 120 a minute: half a second between two messages, so three take at
+    // least one second (a lower bound: a busy machine only adds to it).
+    let server = Server::start(&[]);
+    let dir = cases(server.port, ", per_minute: 120");
+    dir.relance(["build", ".", "--date", "2026-11-22", "--out", "d1"]).expect_code(0);
+    let started = std::time::Instant::now();
+    dir.relance(["send", ".", "d1", "--date", "2026-11-22"]).expect_code(0);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1000), "{:?}", started.elapsed());
+    assert_eq!(server.messages().len(), 3);
+}
