@@ -98,13 +98,22 @@ fn an_updated_rate_table_can_be_passed_without_rebuilding() {
     let rates = dir.path().join("rates.csv");
     // The shipped table plus an illustrative 2026-S2 row (figures made up for the test).
     let mut table = std::fs::read_to_string(root().join("data/rates.csv")).unwrap();
-    table.push_str("2026-S2,1.00,6.00,5.00,\"test row\"\n");
+    table.push_str("2026-S2,1.00,2026-06-01,6.00,5.00,\"test row\"\n");
     std::fs::write(&rates, table).unwrap();
     let out = explain(&[fixtures().join("dupont.yaml").to_str().unwrap(), "--rates", rates.to_str().unwrap()]);
     let text = fold(&stdout(&out));
     // Floor 3 × 5.00 = 15 % > CGV 12 %: raised.
     assert_has(&text, &["2d semestre 2026 : 15,00 %", "1234,56 × 0,15 × 15 / 365"]);
-    std::fs::write(&rates, "semester,ecb_mro\n2026-S9,x\n").unwrap();
+    // The layout of relance 0.1 (one `source` column) is still read.
+    std::fs::write(
+        &rates,
+        "semester,ecb_mro,legal_particulier,legal_other,source\n2026-S2,1.00,6.00,5.00,\"old layout\"\n",
+    )
+    .unwrap();
+    let out = explain(&[fixtures().join("dupont.yaml").to_str().unwrap(), "--rates", rates.to_str().unwrap()]);
+    assert!(fold(&stdout(&out)).contains("old layout"), "{}{}", stdout(&out), stderr(&out));
+    std::fs::write(&rates, "semester,ecb_mro,ecb_since,legal_particulier,legal_other,legal_arrete\n2026-S9,x,,1,1,\n")
+        .unwrap();
     let out = explain(&[fixtures().join("dupont.yaml").to_str().unwrap(), "--rates", rates.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("rates.csv: ligne 2 :"), "{}", stderr(&out));

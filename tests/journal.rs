@@ -368,7 +368,7 @@ fn a_received_mise_en_demeure_starts_its_deadline_and_the_consumer_interest() {
     // Legal interest from the 5th. The built-in table stops at 2026 S1, so
     // this test supplies a 2026 S2 row (a test value, not the published rate).
     let table = std::fs::read_to_string(env!("CARGO_MANIFEST_DIR").to_string() + "/data/rates.csv").unwrap()
-        + "2026-S2,2.15,6.67,3.00,\"valeur d'essai\"\n";
+        + "2026-S2,2.15,2025-06-11,6.67,3.00,\"valeur d'essai\"\n";
     dir.write("rates.csv", table);
     let text =
         dir.relance(["explain", "moreau.yaml", "--date", "2026-12-31", "--rates", "rates.csv"]).expect_code(0).stdout();

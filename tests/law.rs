@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use relance::case::{Case, Percent, RateSplit, Terms, parse_case};
+use relance::case::{BelowFloor, Case, Percent, RateSplit, Terms, parse_case};
 use relance::law::{RateBasis, RateTable, Statement, statement};
 use rust_decimal::Decimal;
 
@@ -29,7 +29,7 @@ fn case(kind: &str, body: &str) -> Case {
 }
 
 fn terms(cgv: Option<&str>, split: RateSplit) -> Terms {
-    Terms { penalty_rate: cgv.map(|r| Percent(d(r))), rate_split: split }
+    Terms { penalty_rate: cgv.map(|r| Percent(d(r))), rate_split: split, below_floor: BelowFloor::Raise }
 }
 
 fn owed(c: &Case, t: &Terms, date: &str) -> Statement {
@@ -85,7 +85,16 @@ fn fixed_split_keeps_the_rate_of_the_semester_the_delay_began() {
     let c = case("professionnel", "invoices:\n  - {number: A, date: 2025-05-16, due: 2025-06-15, amount: 1000.00}\n");
     let s = owed(&c, &terms(None, RateSplit::Fixed), "2025-07-31");
     assert_eq!(lines(&s), [line("2025-06-16", "2025-07-31", 46, "1000.00", "13.15", "16.57")]);
-    assert_eq!(s.current_rate, Some(d("12.15")), "the letter announces the rate of its own semester");
+    // The letter states the rate applied, not the one of its own semester
+    // (12.15 % in 2025 S2), and why.
+    assert_eq!(s.current_rate, Some(d("13.15")));
+    assert_eq!(
+        s.rate_text.as_deref(),
+        Some(
+            "13,15\u{a0}%, égal au taux de refinancement de la Banque centrale européenne en vigueur au début du retard, majoré de 10 points"
+        )
+    );
+    assert_eq!(s.rates.len(), 1, "only the rate used on a line is listed: {:?}", s.rates);
 }
 
 #[test]
@@ -120,6 +129,77 @@ fn cgv_rate_below_the_floor_is_raised_to_three_times_the_legal_rate() {
         s.warnings.iter().any(|w| w.contains("inférieur au minimum légal") && w.contains("15,21")),
         "{:?}",
         s.warnings
+    );
+}
+
+#[test]
+fn the_letter_says_the_floor_was_applied_and_the_décompte_cites_the_arrêté() {
+    // Same case as above: the letter states 15.21 % and why; the décompte
+    // line cites L441-10 and the arrêté of the taux légal.
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2024-01-01, due: 2024-01-31, amount: 1000.00}\n");
+    let s = owed(&c, &terms(Some("10.00"), RateSplit::Semester), "2024-03-31");
+    assert_eq!(
+        s.rate_text.as_deref(),
+        Some("15,21\u{a0}%, taux contractuel porté au minimum légal de 3 fois le taux de l'intérêt légal")
+    );
+    let why = &s.rates[0].explanation;
+    assert!(why.starts_with("taux contractuel (10,00\u{a0}%) porté au minimum légal de 3 fois le taux de l'intérêt légal, art. L441-10 C. com. : 3 × le taux de l'intérêt légal du 1er semestre 2024 (5,07\u{a0}%, arrêté fixant le taux de l'intérêt légal pour le premier semestre 2024) = 15,21\u{a0}%"), "{why}");
+}
+
+#[test]
+fn below_the_floor_the_clause_can_be_set_aside_for_the_legal_default() {
+    // terms.below_floor: default — the 10 % clause is void (below 15.21 %), the
+    // legal default applies: ECB 4.50 % (in force since 20/09/2023) + 10 = 14.50 %:
+    // 1000 × 14.50 % × 60 / 365 = 23.8356 → 23.84
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2024-01-01, due: 2024-01-31, amount: 1000.00}\n");
+    let mut t = terms(Some("10.00"), RateSplit::Semester);
+    t.below_floor = BelowFloor::Default;
+    let s = owed(&c, &t, "2024-03-31");
+    assert_eq!(lines(&s), [line("2024-02-01", "2024-03-31", 60, "1000.00", "14.50", "23.84")]);
+    assert_eq!(s.rates[0].basis, RateBasis::EcbPlusTen);
+    assert!(
+        s.rates[0].explanation.contains("clause de taux des CGV (10,00\u{a0}%) inférieure au minimum légal"),
+        "{}",
+        s.rates[0].explanation
+    );
+    assert!(
+        s.rates[0].explanation.contains("en vigueur depuis le 20 septembre 2023) majoré de 10 points = 14,50\u{a0}%"),
+        "{}",
+        s.rates[0].explanation
+    );
+}
+
+#[test]
+fn the_default_rate_is_said_to_follow_the_ecb_and_cites_no_arrêté() {
+    // No CGV rate, semester split: the letter of 31/03/2024 states the current
+    // rate (14.50 % for 2024 S1) and that it is revised on 1 January and 1 July;
+    // the line's source is L441-10 and the ECB, not the taux légal's arrêté.
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2024-01-01, due: 2024-01-31, amount: 1000.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2024-03-31");
+    assert_eq!(
+        s.rate_text.as_deref(),
+        Some(
+            "14,50\u{a0}%, égal au taux de refinancement de la Banque centrale européenne majoré de 10 points, révisé au 1er janvier et au 1er juillet (taux du 1er semestre 2024)"
+        )
+    );
+    assert!(!s.rates[0].explanation.contains("arrêté"), "{}", s.rates[0].explanation);
+    assert!(s.rates[0].explanation.contains("art. L441-10 C. com."), "{}", s.rates[0].explanation);
+}
+
+#[test]
+fn a_missing_semester_is_an_error_only_where_a_line_needs_it() {
+    // Fixed split, delay begun in 2026 S1: no line needs 2026 S2, missing from
+    // the table, so a letter of December 2026 is computed (it used to fail).
+    // 1000 × 12.15 % × 200 / 365 = 66.5753 → 66.58 (16/05 → 01/12 = 200 days)
+    let c = case("professionnel", "invoices:\n  - {number: A, date: 2026-04-15, due: 2026-05-15, amount: 1000.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Fixed), "2026-12-01");
+    assert_eq!(lines(&s), [line("2026-05-16", "2026-12-01", 200, "1000.00", "12.15", "66.58")]);
+    assert_eq!(s.rates.len(), 1);
+    // In semester mode the days of 2026 S2 need its rate: an error that says how to fix it.
+    let err = statement(&c, &terms(None, RateSplit::Semester), &RateTable::builtin(), day("2026-12-01")).unwrap_err();
+    assert!(
+        err.to_string().contains("pas de taux pour le semestre 2026-S2") && err.to_string().contains("--rates"),
+        "{err}"
     );
 }
 

@@ -188,6 +188,23 @@ pub struct Terms {
     /// How the penalty rate follows the semesters (`semester` or `fixed`).
     #[serde(default)]
     pub rate_split: RateSplit,
+    /// A CGV rate below the legal floor (3 × the taux légal): `raise` it to
+    /// the floor (default), or treat the clause as void and apply the
+    /// legal default rate (`default`: ECB + 10 points).
+    #[serde(default)]
+    pub below_floor: BelowFloor,
+}
+
+/// What to do with a CGV rate below 3 × the taux légal (C. com. L441-10
+/// forbids a lower rate; the courts read it either way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BelowFloor {
+    /// Apply the floor: 3 × the taux légal of the semester.
+    #[default]
+    Raise,
+    /// The clause has no effect: the legal default rate applies.
+    Default,
 }
 
 /// How a delay that spans several semesters is charged (SPEC §3.2).

@@ -158,8 +158,11 @@ pub struct Statement {
     pub total: Decimal,
     /// Payments that matched no unpaid invoice (overpayment, credit to refund).
     pub unallocated: Decimal,
-    /// B2B: the rate announced for penalties from the date on, in percent.
+    /// B2B: the rate the letter states (the one applied), in percent.
     pub current_rate: Option<Decimal>,
+    /// B2B: what the letter says after « au taux annuel de »: the rate
+    /// applied and its basis.
+    pub rate_text: Option<String>,
     /// B2C: the taux légal that will run from the mise en demeure, in percent
     /// (creditor other than a private person), when the table has it.
     pub legal_interest_rate: Option<Decimal>,
@@ -265,93 +268,187 @@ impl RateBook<'_> {
             rate: row.legal_other,
             basis: RateBasis::LegalInterest,
             explanation: format!(
-                "taux de l'intérêt légal {} (créancier autre qu'un particulier, C. mon. fin. L313-2) — {}",
-                semester_fr(semester),
-                row.source
+                "taux de l'intérêt légal « pour tous les autres cas » (le créancier est un professionnel), art. L313-2 C. mon. fin. : {} ({})",
+                pct(row.legal_other),
+                row.legal_source_fr()
             ),
         });
         Some(row.legal_other)
     }
 
-    /// The penalty rate (percent) for `semester`.
+    /// The penalty rate (percent) for `semester`, recorded for the
+    /// décompte's « Taux appliqués ».
     fn rate(&mut self, semester: Semester) -> Result<Decimal, LawError> {
         let key = semester.to_string();
         if let Some(r) = self.used.iter().find(|r| r.semester == key) {
             return Ok(r.rate);
         }
-        let used = match self.terms.penalty_rate {
-            Some(cgv) => match self.table.get(semester) {
-                Ok(row) => {
-                    let floor = row.legal_other * Decimal::from(3);
-                    if cgv.0 < floor {
-                        self.warnings.push(format!(
-                            "taux des CGV de {} inférieur au minimum légal {} (3 × taux de l'intérêt légal {} = {}, C. com. L441-10) : {} appliqué",
-                            pct(cgv.0), semester_fr(semester), pct(row.legal_other), pct(floor), pct(floor)
-                        ));
-                        RateUsed {
-                            semester: key,
-                            period: period_fr(semester),
-                            rate: floor,
-                            basis: RateBasis::LegalFloor,
-                            explanation: format!(
-                                "taux des CGV ({}) inférieur au minimum légal : 3 × taux de l'intérêt légal {} ({}) — {}",
-                                pct(cgv.0),
-                                semester_fr(semester),
-                                pct(row.legal_other),
-                                row.source
-                            ),
-                        }
-                    } else {
-                        RateUsed {
-                            semester: key,
-                            period: period_fr(semester),
-                            rate: cgv.0,
-                            basis: RateBasis::Cgv,
-                            explanation: format!(
-                                "taux des conditions générales de vente (minimum légal {} : {})",
-                                semester_fr(semester),
-                                pct(floor)
-                            ),
-                        }
-                    }
-                }
-                // The floor can only raise the rate: without the taux légal the
-                // CGV rate is kept (never more than is due) and the gap is said.
-                Err(missing) => {
-                    self.warnings.push(format!(
-                        "minimum légal non vérifié {} : {missing} ; le taux des CGV de {} est appliqué",
-                        semester_fr(semester),
-                        pct(cgv.0)
-                    ));
-                    RateUsed {
-                        semester: key,
-                        period: period_fr(semester),
-                        rate: cgv.0,
-                        basis: RateBasis::Cgv,
-                        explanation: "taux des conditions générales de vente".to_string(),
-                    }
-                }
-            },
-            None => {
-                let row = self.table.get(semester)?;
-                RateUsed {
-                    semester: key,
-                    period: period_fr(semester),
-                    rate: row.default_penalty_rate(),
-                    basis: RateBasis::EcbPlusTen,
-                    explanation: format!(
-                        "taux de refinancement BCE au {} ({}) + 10 points — {}",
-                        crate::money::format_date(semester.first_day()),
-                        pct(row.ecb_mro),
-                        row.source
-                    ),
-                }
-            }
-        };
+        let (used, warning) = self.compute(semester)?;
+        if let Some(w) = warning
+            && !self.warnings.contains(&w)
+        {
+            self.warnings.push(w);
+        }
         let rate = used.rate;
         self.used.push(used);
         Ok(rate)
     }
+
+    /// The penalty rate of `semester` without recording it (what a letter
+    /// announces for the days to come); `None` when the table lacks it.
+    fn peek(&self, semester: Semester) -> Option<RateUsed> {
+        let key = semester.to_string();
+        self.used.iter().find(|r| r.semester == key).cloned().or_else(|| self.compute(semester).ok().map(|(u, _)| u))
+    }
+
+    /// The penalty rate of `semester`, why, and the warning to give.
+    fn compute(&self, semester: Semester) -> Result<(RateUsed, Option<String>), LawError> {
+        let key = semester.to_string();
+        let used = |rate, basis, explanation| RateUsed {
+            semester: key.clone(),
+            period: period_fr(semester),
+            rate,
+            basis,
+            explanation,
+        };
+        let default = |row: &rates::SemesterRates, why: &str| {
+            used(
+                row.default_penalty_rate(),
+                RateBasis::EcbPlusTen,
+                format!(
+                    "{why}taux légal par défaut, art. L441-10 C. com. : {} majoré de 10 points = {}",
+                    row.ecb_source_fr(),
+                    pct(row.default_penalty_rate())
+                ),
+            )
+        };
+        let Some(cgv) = self.terms.penalty_rate else {
+            return Ok((default(self.table.get(semester)?, ""), None));
+        };
+        let row = match self.table.get(semester) {
+            Ok(row) => row,
+            // The floor can only raise the rate: without the taux légal the
+            // CGV rate is kept (never more than is due) and the gap is said.
+            Err(missing) => {
+                return Ok((
+                    used(
+                        cgv.0,
+                        RateBasis::Cgv,
+                        "taux contractuel de nos conditions générales de vente (art. L441-10 C. com.)".into(),
+                    ),
+                    Some(format!(
+                        "minimum légal non vérifié {} : {missing} ; le taux des CGV de {} est appliqué",
+                        semester_fr(semester),
+                        pct(cgv.0)
+                    )),
+                ));
+            }
+        };
+        let floor = row.legal_other * Decimal::from(3);
+        let floor_fr = format!(
+            "3 × le taux de l'intérêt légal {} ({}, {}) = {}",
+            semester_fr(semester),
+            pct(row.legal_other),
+            row.legal_source_fr(),
+            pct(floor)
+        );
+        if cgv.0 >= floor {
+            return Ok((
+                used(
+                    cgv.0,
+                    RateBasis::Cgv,
+                    format!(
+                        "taux contractuel de nos conditions générales de vente (art. L441-10 C. com. ; minimum légal : {floor_fr})"
+                    ),
+                ),
+                None,
+            ));
+        }
+        match self.terms.below_floor {
+            crate::case::BelowFloor::Raise => Ok((
+                used(
+                    floor,
+                    RateBasis::LegalFloor,
+                    format!(
+                        "taux contractuel ({}) porté au minimum légal de 3 fois le taux de l'intérêt légal, art. L441-10 C. com. : {floor_fr}",
+                        pct(cgv.0)
+                    ),
+                ),
+                Some(format!(
+                    "taux des CGV de {} inférieur au minimum légal {} ({floor_fr}, C. com. L441-10) : porté à {}",
+                    pct(cgv.0),
+                    semester_fr(semester),
+                    pct(floor)
+                )),
+            )),
+            crate::case::BelowFloor::Default => Ok((
+                default(
+                    row,
+                    &format!(
+                        "clause de taux des CGV ({}) inférieure au minimum légal ({floor_fr}) et donc sans effet ; ",
+                        pct(cgv.0)
+                    ),
+                ),
+                Some(format!(
+                    "taux des CGV de {} inférieur au minimum légal {} ({}) : clause écartée, taux légal par défaut appliqué ({})",
+                    pct(cgv.0),
+                    semester_fr(semester),
+                    pct(floor),
+                    pct(row.default_penalty_rate())
+                )),
+            )),
+        }
+    }
+}
+
+/// What a letter says of the penalty rate, after « au taux annuel de »:
+/// the rate actually applied and why, in words a debtor can check.
+fn rate_notice(
+    terms: &Terms,
+    invoices: &[InvoiceStatement],
+    book: &RateBook,
+    date: NaiveDate,
+) -> Option<(Decimal, String)> {
+    let why = |basis: RateBasis, fixed: bool, period: &str| {
+        match basis {
+        // The notice already says « conformément à nos conditions générales de vente ».
+        RateBasis::Cgv => String::new(),
+        RateBasis::LegalFloor => {
+            ", taux contractuel porté au minimum légal de 3 fois le taux de l'intérêt légal".to_string()
+        }
+        RateBasis::EcbPlusTen if fixed => {
+            ", égal au taux de refinancement de la Banque centrale européenne en vigueur au début du retard, majoré de 10 points".to_string()
+        }
+        RateBasis::EcbPlusTen => format!(
+            ", égal au taux de refinancement de la Banque centrale européenne majoré de 10 points, révisé au 1er janvier et au 1er juillet (taux du {period})"
+        ),
+        RateBasis::LegalInterest => String::new(),
+    }
+    };
+    if terms.rate_split == RateSplit::Fixed {
+        // Each invoice keeps the rate of the semester its delay began in.
+        let mut applied: Vec<(&str, Decimal, RateBasis)> = Vec::new();
+        for inv in invoices {
+            if let Some(first) = inv.lines.first() {
+                let basis = book
+                    .used
+                    .iter()
+                    .find(|u| u.rate == first.rate && u.semester == Semester::of(first.from).to_string())
+                    .map_or(RateBasis::Cgv, |u| u.basis);
+                applied.push((inv.number.as_str(), first.rate, basis));
+            }
+        }
+        if let Some(&(_, rate, basis)) = applied.first() {
+            if applied.iter().all(|a| a.1 == rate) {
+                return Some((rate, format!("{}{}", pct(rate), why(basis, true, ""))));
+            }
+            let each: Vec<String> =
+                applied.iter().map(|(n, r, _)| format!("{} pour la facture {n}", pct(*r))).collect();
+            return Some((rate, format!("{}{}", each.join(", "), why(basis, true, ""))));
+        }
+    }
+    let current = book.peek(Semester::of(date))?;
+    Some((current.rate, format!("{}{}", pct(current.rate), why(current.basis, false, &current.period))))
 }
 
 fn pct(d: Decimal) -> String {
@@ -538,7 +635,9 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
     let penalties: Decimal = invoices.iter().map(|i| i.penalties).sum();
     let indemnities: Decimal = invoices.iter().map(|i| i.indemnity).sum();
     let interest: Decimal = invoices.iter().map(|i| i.interest).sum();
-    let current_rate = if b2b { Some(book.rate(Semester::of(date))?) } else { None };
+    let stated = if b2b { rate_notice(terms, &invoices, &book, date) } else { None };
+    let current_rate = stated.as_ref().map(|(r, _)| *r);
+    let rate_text = stated.map(|(_, t)| t);
     let legal_interest_rate = if b2b {
         None
     } else if notice.is_some() {
@@ -576,6 +675,7 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         total: principal + penalties + indemnities + interest,
         unallocated,
         current_rate,
+        rate_text,
         legal_interest_rate,
         rates,
         interest_rates,
@@ -626,9 +726,10 @@ pub fn upcoming(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate, 
         total: principal,
         unallocated,
         // B2B: the rate the reminder announces should the invoice be paid late.
-        current_rate: if case.debtor.is_b2b() {
-            let mut book = RateBook { terms, table, used: Vec::new(), legal_used: Vec::new(), warnings: Vec::new() };
-            book.rate(Semester::of(date)).ok()
+        current_rate: None,
+        rate_text: if case.debtor.is_b2b() {
+            let book = RateBook { terms, table, used: Vec::new(), legal_used: Vec::new(), warnings: Vec::new() };
+            rate_notice(terms, &[], &book, date).map(|(_, t)| t)
         } else {
             None
         },

@@ -60,14 +60,45 @@ pub struct SemesterRates {
     pub legal_particulier: Decimal,
     /// Taux de l'intérêt légal, all other cases.
     pub legal_other: Decimal,
-    /// Where the figures were published.
-    pub source: String,
+    /// The day the ECB rate took effect, when known.
+    pub ecb_since: Option<NaiveDate>,
+    /// The arrêté fixing the taux légal (date, NOR, JO), when known.
+    pub legal_arrete: String,
 }
 
 impl SemesterRates {
     /// The legal default late-payment rate: ECB + 10 points (L441-10).
     pub fn default_penalty_rate(&self) -> Decimal {
         self.ecb_mro + Decimal::from(10)
+    }
+
+    /// The ECB rate and where it comes from, in French: « taux de
+    /// refinancement de la BCE en vigueur au 1er juillet 2025 : 2,15 %
+    /// (depuis le 11 juin 2025) ».
+    pub fn ecb_source_fr(&self) -> String {
+        let since = self
+            .ecb_since
+            .map(|d| format!(" (en vigueur depuis le {})", crate::money::format_date(d)))
+            .unwrap_or_default();
+        format!(
+            "taux des opérations principales de refinancement de la BCE au {} : {}{since}",
+            crate::money::format_date(self.semester.first_day()),
+            crate::money::format_rate(self.ecb_mro)
+        )
+    }
+
+    /// The arrêté fixing the taux légal of the semester, in French.
+    pub fn legal_source_fr(&self) -> String {
+        if self.legal_arrete.is_empty() {
+            format!(
+                "arrêté fixant le taux de l'intérêt légal pour le {}",
+                super::period_fr(self.semester)
+                    .replace("1er semestre", "premier semestre")
+                    .replace("2d semestre", "second semestre")
+            )
+        } else {
+            self.legal_arrete.clone()
+        }
     }
 }
 
@@ -82,7 +113,7 @@ pub struct RateTable {
 /// A semester the table does not cover.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "pas de taux pour le semestre {semester} dans {table} : ajoutez sa ligne ({semester}, taux de refinancement principal de la BCE au {first_day}, taux de l'intérêt légal fixé par arrêté pour ce semestre, source) dans une copie de {RATES_FILE} passée par --rates FICHIER"
+    "pas de taux pour le semestre {semester} dans {table} : ajoutez sa ligne ({semester}, taux de refinancement principal de la BCE en vigueur au {first_day}, date de la décision de la BCE, taux de l'intérêt légal de l'arrêté publié au Journal officiel pour ce semestre) dans une copie de {RATES_FILE} passée par --rates FICHIER"
 )]
 pub struct MissingSemester {
     /// The semester missing.
@@ -131,6 +162,19 @@ pub enum RatesProblem {
     /// Two rows for one semester.
     #[error("le semestre {0} figure deux fois")]
     Twice(Semester),
+    /// A required column is missing from the header.
+    #[error(
+        "colonne {0} absente de l'en-tête ; attendu : semester,ecb_mro,ecb_since,legal_particulier,legal_other,legal_arrete"
+    )]
+    Column(&'static str),
+    /// A date column that is not a date.
+    #[error("{column} « {found} » n'est pas une date ; attendu : AAAA-MM-JJ")]
+    Date {
+        /// The column's name.
+        column: &'static str,
+        /// What it holds.
+        found: String,
+    },
 }
 
 impl RateTable {
@@ -144,6 +188,15 @@ impl RateTable {
     /// `name` says where it comes from, in messages.
     pub fn parse(text: &str, name: &str) -> Result<RateTable, RatesError> {
         let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
+        let headers =
+            reader.headers().map_err(|e| RatesError { row: 1, problem: RatesProblem::Csv(e.to_string()) })?.clone();
+        let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+        let required =
+            |name: &'static str| column(name).ok_or(RatesError { row: 1, problem: RatesProblem::Column(name) });
+        let (c_semester, c_ecb, c_part, c_other) =
+            (required("semester")?, required("ecb_mro")?, required("legal_particulier")?, required("legal_other")?);
+        // `source` is the single column of tables made before relance 0.2.
+        let (c_since, c_arrete) = (column("ecb_since"), column("legal_arrete").or_else(|| column("source")));
         let mut rows = BTreeMap::new();
         for (i, record) in reader.records().enumerate() {
             let line = i + 2;
@@ -151,7 +204,7 @@ impl RateTable {
             let r = record.map_err(|e| err(RatesProblem::Csv(e.to_string())))?;
             let field = |n: usize| r.get(n).unwrap_or("").trim();
             let semester = {
-                let s = field(0);
+                let s = field(c_semester);
                 let (y, h) = s.split_once("-S").ok_or_else(|| err(RatesProblem::Semester(s.to_string())))?;
                 Semester {
                     year: y.parse().map_err(|_| err(RatesProblem::Year(s.to_string())))?,
@@ -168,12 +221,20 @@ impl RateTable {
                     .filter(|v| *v >= Decimal::ZERO && *v < Decimal::from(100))
                     .ok_or_else(|| err(RatesProblem::NotANumber { column, found: field(n).to_string() }))
             };
+            let ecb_since = match c_since.map(field).filter(|t| !t.is_empty()) {
+                None => None,
+                Some(t) => Some(
+                    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                        .map_err(|_| err(RatesProblem::Date { column: "ecb_since", found: t.to_string() }))?,
+                ),
+            };
             let row = SemesterRates {
                 semester,
-                ecb_mro: dec(1, "ecb_mro")?,
-                legal_particulier: dec(2, "legal_particulier")?,
-                legal_other: dec(3, "legal_other")?,
-                source: field(4).to_string(),
+                ecb_mro: dec(c_ecb, "ecb_mro")?,
+                legal_particulier: dec(c_part, "legal_particulier")?,
+                legal_other: dec(c_other, "legal_other")?,
+                ecb_since,
+                legal_arrete: c_arrete.map(field).unwrap_or("").to_string(),
             };
             if rows.insert(semester, row).is_some() {
                 return Err(err(RatesProblem::Twice(semester)));

@@ -287,7 +287,7 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
             has_interest: !owed.interest.is_zero(),
             interest_from: owed.interest_from.map(format_date),
         },
-        rate: owed.current_rate.map(format_rate),
+        rate: owed.rate_text.clone(),
         legal_rate: owed.legal_interest_rate.map(format_rate),
         legal_rate_period: crate::law::period_fr(crate::law::Semester::of(date)),
         rate_notes: owed.rates.iter().map(rate_note).collect(),
