@@ -70,6 +70,14 @@ pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, f
     let skip = |reason: String| Decision::Skip { reason, next: None };
     let wait = |reason: String, next: NaiveDate| Decision::Skip { reason, next: Some(next) };
     if owed.principal <= rust_decimal::Decimal::ZERO {
+        let prescribed: Vec<&str> = owed.excluded.iter().filter(|e| e.prescribed).map(|e| e.number.as_str()).collect();
+        if !prescribed.is_empty() {
+            return skip(format!(
+                "prescrit : {} ({}) ; aucune relance possible",
+                prescribed.join(", "),
+                owed.excluded.iter().find(|e| e.prescribed).map(|e| e.reason.as_str()).unwrap_or_default()
+            ));
+        }
         return skip("rien à réclamer : aucune facture échue impayée".into());
     }
     if let Some(hold) = &case.hold {

@@ -104,8 +104,12 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     } else if let Some(received) = owed.interest_from {
         let _ = writeln!(
             o,
-            "2. Particulier : ni pénalités ni indemnité forfaitaire ; intérêts au taux légal depuis la réception de la mise en demeure le {} (C. civ. 1231-6, 1344-1), du lendemain au {} inclus : base × taux × jours / 365, chaque ligne arrondie au centime",
-            format_date(received),
+            "2. Particulier : ni pénalités ni indemnité forfaitaire ; intérêts au taux légal depuis {} (C. civ. 1231-6, 1344-1), du lendemain au {} inclus : base × taux × jours / 365, chaque ligne arrondie au centime",
+            if owed.interest_from_receipt {
+                format!("la réception de la mise en demeure le {}", format_date(received))
+            } else {
+                format!("la mise en demeure du {} (date de réception non enregistrée)", format_date(received))
+            },
             format_date(owed.date)
         );
         let rows: Vec<Vec<String>> =

@@ -348,6 +348,19 @@ fn consumer_owes_legal_interest_from_the_day_after_the_mise_en_demeure_was_recei
     assert_eq!((before.interest, before.interest_from), (d("0"), Some(day("2026-03-05"))));
     let earlier = owed(&c, &terms(None, RateSplit::Semester), "2026-03-04");
     assert_eq!(earlier.interest_from, None);
+    // The receipt not recorded: from the letter's date, and said so.
+    // 03/03–30/06: 120 days on A; the payment of 10/04 splits it:
+    // 03/03–10/04: 39 days × 645.90 × 2.62 % / 365 = 1.8082… → 1.81
+    // 11/04–30/06: 81 days × 500.00 × 2.62 % / 365 = 2.9071… → 2.91
+    let unrecorded = case(
+        "particulier",
+        "invoices:\n  - {number: A, date: 2025-12-15, due: 2025-12-15, amount: 645.90}\n\
+         payments:\n  - {date: 2026-04-10, amount: 145.90}\n\
+         letters:\n  - {level: mise-en-demeure, date: 2026-03-02, channel: lrar}\n",
+    );
+    let s = owed(&unrecorded, &terms(None, RateSplit::Semester), "2026-06-30");
+    assert_eq!((s.interest_from, s.interest_from_receipt), (Some(day("2026-03-02")), false));
+    assert_eq!(s.interest, d("4.72"));
     // A business owes the L441-10 penalties instead, never both.
     let b2b = case(
         "professionnel",
@@ -440,11 +453,67 @@ fn prescription_is_warned_before_and_after() {
         "{:?}",
         s.warnings
     );
+    assert!(s.warnings.iter().any(|w| w.contains("courant depuis l'échéance du 10 janvier 2024")), "{:?}", s.warnings);
     // B2B, 5 years (C. com. L110-4): due 01/03/2021 → 01/03/2026, 76 days after 15/12/2025.
     let c = case("professionnel", "invoices:\n  - {number: A, date: 2021-02-01, due: 2021-03-01, amount: 100.00}\n");
     let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-12-15");
     assert!(
         s.warnings.iter().any(|w| w.contains("1er mars 2026") && w.contains("dans 76 jours") && w.contains("L110-4")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn a_time_barred_invoice_is_not_claimed_and_a_case_wholly_barred_gets_no_letter() {
+    // B2C, due 10/01/2024, nothing paid: barred on 10/01/2026 (2 years, L218-2).
+    let c = case("particulier", "invoices:\n  - {number: A, date: 2023-12-10, due: 2024-01-10, amount: 100.00}\n");
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-01-20");
+    assert_eq!((s.principal, s.total), (d("0"), d("0")));
+    assert!(
+        s.excluded[0].prescribed && s.excluded[0].reason.contains("prescrite depuis le 10 janvier 2026"),
+        "{:?}",
+        s.excluded
+    );
+    let policy = relance::case::parse_config(Path::new("r.yaml"), include_str!("../fixtures/cases/relance.yaml"))
+        .unwrap()
+        .policy;
+    match relance::escalation::decide(&c, &policy, &s, day("2026-01-20"), None) {
+        relance::escalation::Decision::Skip { reason, .. } => {
+            assert!(
+                reason.starts_with("prescrit : A (prescrite depuis le 10 janvier 2026 (2 ans, C. conso. L218-2))"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_partial_payment_interrupts_prescription() {
+    // C. civ. 2240 and 2231: the payment of 20 € on 01/06/2025 acknowledges the
+    // debt; the 2 years run again from it, to 01/06/2027. On 20/01/2026 the
+    // invoice (due 10/01/2024) is still claimed: 80 €.
+    let c = case(
+        "particulier",
+        "invoices:\n  - {number: A, date: 2023-12-10, due: 2024-01-10, amount: 100.00}\n\
+         payments:\n  - {date: 2025-06-01, amount: 20.00}\n",
+    );
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-01-20");
+    assert_eq!(s.principal, d("80.00"));
+    assert!(s.excluded.is_empty());
+    // A payment plan agreed later interrupts it too: near its end, the warning
+    // counts from the plan (2 years from 01/03/2026 = 01/03/2028).
+    let c = case(
+        "particulier",
+        "invoices:\n  - {number: A, date: 2023-12-10, due: 2024-01-10, amount: 100.00}\n\
+         payments:\n  - {date: 2025-06-01, amount: 20.00}\n\
+         echeancier:\n  date: 2026-03-01\n  installments:\n    - {date: 2026-04-01, amount: 80.00}\n",
+    );
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2028-01-15");
+    assert!(
+        s.warnings.iter().any(|w| w.contains("sera prescrite le 1er mars 2028")
+            && w.contains("courant depuis l'échéancier du 1er mars 2026")),
         "{:?}",
         s.warnings
     );

@@ -131,6 +131,8 @@ pub struct Excluded {
     pub outstanding: Decimal,
     /// Why it is excluded.
     pub reason: String,
+    /// Excluded because it is time-barred.
+    pub prescribed: bool,
 }
 
 /// Everything owed by one debtor at one date.
@@ -154,6 +156,8 @@ pub struct Statement {
     /// B2C: the day the mise en demeure was received, from which legal
     /// interest runs (C. civ. 1231-6, 1344-1), when it is known.
     pub interest_from: Option<NaiveDate>,
+    /// Whether `interest_from` is the recorded receipt (else the letter's date).
+    pub interest_from_receipt: bool,
     /// Principal, penalties, indemnities and interest.
     pub total: Decimal,
     /// Payments that matched no unpaid invoice (overpayment, credit to refund).
@@ -534,14 +538,46 @@ fn accrual_lines(
 }
 
 /// The mise en demeure from which a consumer owes legal interest: the first
-/// one received on or before `date` (its letter date, its receipt).
-pub fn formal_notice(case: &Case, date: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+/// one in effect on or before `date` — from its receipt when the avis de
+/// réception is recorded, else from its date (C. civ. 1231-6, 1344).
+/// Returns (its date, the day interest starts from, whether that day is
+/// the receipt).
+pub fn formal_notice(case: &Case, date: NaiveDate) -> Option<(NaiveDate, NaiveDate, bool)> {
     case.letters
         .iter()
         .filter(|l| l.level == crate::case::Level::MiseEnDemeure)
-        .filter_map(|l| l.received.map(|r| (l.date.0, r.0)))
-        .filter(|(_, r)| *r <= date)
-        .min_by_key(|(_, r)| *r)
+        .map(|l| match l.received {
+            Some(r) => (l.date.0, r.0, true),
+            None => (l.date.0, l.date.0, false),
+        })
+        .filter(|(_, from, _)| *from <= date)
+        .min_by_key(|(_, from, _)| *from)
+}
+
+/// The last act that interrupted the prescription of `inv` (C. civ. 2240),
+/// or its due date: a payment imputed to it, a promise to pay, a payment
+/// plan agreed. Returns the day and the act's name.
+fn last_interruption(
+    case: &Case,
+    inv: &crate::case::Invoice,
+    payments: &[Allocation],
+) -> (NaiveDate, Option<&'static str>) {
+    let mut last = (inv.due.0, None);
+    let mut consider = |d: NaiveDate, act: &'static str| {
+        if d > last.0 {
+            last = (d, Some(act));
+        }
+    };
+    for p in payments {
+        consider(p.date, "le paiement partiel");
+    }
+    if let Some(d) = case.promise_made {
+        consider(d, "la promesse de paiement");
+    }
+    if let Some(plan) = &case.echeancier {
+        consider(plan.date.0, "l'échéancier");
+    }
+    last
 }
 
 /// The day an invoice becomes time-barred: 5 years (B2B, L110-4) or 2 years
@@ -571,7 +607,12 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         let outstanding = inv.amount.0 - paid;
         if let Some(reason) = &inv.exclude {
             if outstanding > Decimal::ZERO {
-                excluded.push(Excluded { number: inv.number.clone(), outstanding, reason: reason.clone() });
+                excluded.push(Excluded {
+                    number: inv.number.clone(),
+                    outstanding,
+                    reason: reason.clone(),
+                    prescribed: false,
+                });
             }
             continue;
         }
@@ -587,7 +628,7 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
             (Vec::new(), Decimal::ZERO)
         };
         let interest_lines = match notice {
-            Some((sent, received)) if inv.due.0 < sent => {
+            Some((sent, received, _)) if inv.due.0 < sent => {
                 accrual_lines(inv.amount.0, next_day(received), &payments, date, true, &mut |s| Ok(book.legal_rate(s)))?
             }
             _ => Vec::new(),
@@ -598,18 +639,30 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
             continue;
         }
         if outstanding > Decimal::ZERO {
-            let barred = prescription_date(inv.due.0, b2b);
+            // C. civ. 2240: an acknowledgment of the debt (a payment on it,
+            // a promise, a payment plan) interrupts prescription; the same
+            // term runs again from it (C. civ. 2231).
+            let (from, act) = last_interruption(case, inv, &payments);
+            let barred = prescription_date(from, b2b);
             let law = if b2b { "5 ans, C. com. L110-4" } else { "2 ans, C. conso. L218-2" };
+            let since = format!("{} du {}", act.unwrap_or("l'échéance"), crate::money::format_date(from));
             let left = (barred - date).num_days();
             if left <= 0 {
                 prescription_warnings.push(format!(
-                    "la facture {} est prescrite depuis le {} ({law}) : sa demande peut être rejetée",
+                    "la facture {} est prescrite depuis le {} ({law}, courant depuis {since}) : elle n'est plus réclamée",
                     inv.number,
                     crate::money::format_date(barred)
                 ));
+                excluded.push(Excluded {
+                    number: inv.number.clone(),
+                    outstanding,
+                    reason: format!("prescrite depuis le {} ({law})", crate::money::format_date(barred)),
+                    prescribed: true,
+                });
+                continue;
             } else if left <= PRESCRIPTION_WARNING_DAYS {
                 prescription_warnings.push(format!(
-                    "la facture {} sera prescrite le {} ({law}), dans {left} jours : agir avant",
+                    "la facture {} sera prescrite le {} ({law}, courant depuis {since}), dans {left} jours : agir avant",
                     inv.number,
                     crate::money::format_date(barred)
                 ));
@@ -671,7 +724,8 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         penalties,
         indemnities,
         interest,
-        interest_from: notice.map(|(_, received)| received),
+        interest_from: notice.map(|(_, from, _)| from),
+        interest_from_receipt: notice.is_some_and(|(_, _, receipt)| receipt),
         total: principal + penalties + indemnities + interest,
         unallocated,
         current_rate,
@@ -723,6 +777,7 @@ pub fn upcoming(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate, 
         indemnities: Decimal::ZERO,
         interest: Decimal::ZERO,
         interest_from: None,
+        interest_from_receipt: false,
         total: principal,
         unallocated,
         // B2B: the rate the reminder announces should the invoice be paid late.

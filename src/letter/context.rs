@@ -130,6 +130,7 @@ pub(crate) struct Totals {
     pub(crate) has_interest: bool,
     /// The day the mise en demeure was received, when interest runs.
     pub(crate) interest_from: Option<String>,
+    pub(crate) interest_from_receipt: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -286,6 +287,7 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
             interest: format_eur(owed.interest),
             has_interest: !owed.interest.is_zero(),
             interest_from: owed.interest_from.map(format_date),
+            interest_from_receipt: owed.interest_from_receipt,
         },
         rate: owed.rate_text.clone(),
         legal_rate: owed.legal_interest_rate.map(format_rate),
