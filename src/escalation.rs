@@ -69,7 +69,10 @@ pub fn last_letter(case: &Case, date: NaiveDate) -> Option<&SentLetter> {
 pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, forced: Option<Level>) -> Decision {
     let skip = |reason: String| Decision::Skip { reason, next: None };
     let wait = |reason: String, next: NaiveDate| Decision::Skip { reason, next: Some(next) };
-    if owed.principal <= rust_decimal::Decimal::ZERO {
+    // Nothing owed but penalties and indemnities on invoices paid late:
+    // those are claimed too (terms.claim_after_payment decides whether the
+    // statement keeps them).
+    if owed.principal <= rust_decimal::Decimal::ZERO && owed.total <= rust_decimal::Decimal::ZERO {
         let prescribed: Vec<&str> = owed.excluded.iter().filter(|e| e.prescribed).map(|e| e.number.as_str()).collect();
         if !prescribed.is_empty() {
             return skip(format!(
@@ -141,9 +144,12 @@ pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, f
         Some(l) => l,
         None => match last {
             None => {
-                let Some(oldest_due) =
-                    owed.invoices.iter().filter(|i| i.outstanding > rust_decimal::Decimal::ZERO).map(|i| i.due).min()
-                else {
+                // From the oldest invoice still unpaid; with only penalties
+                // left, from the day the last late invoice was paid.
+                let unpaid =
+                    owed.invoices.iter().filter(|i| i.outstanding > rust_decimal::Decimal::ZERO).map(|i| i.due).min();
+                let paid = owed.invoices.iter().flat_map(|i| i.payments.iter().map(|p| p.date)).max();
+                let Some(oldest_due) = unpaid.or(paid) else {
                     return skip("rien à réclamer : aucune facture échue impayée".into());
                 };
                 let when = add_days(oldest_due, policy.amicale.after_due);
@@ -182,12 +188,13 @@ fn send(
     let Some(step) = policy.step(level) else {
         return skip(format!("la politique de relance n'a pas d'étape {level}"));
     };
+    let claimed = if owed.principal > rust_decimal::Decimal::ZERO { owed.principal } else { owed.total };
     if let Some(minimum) = step.minimum
-        && owed.principal < minimum
+        && claimed < minimum
     {
         return skip(format!(
             "{} restant dû, sous le minimum de {} pour la {} : pas d'envoi",
-            format_eur(owed.principal),
+            format_eur(claimed),
             format_eur(minimum),
             level.label_fr()
         ));

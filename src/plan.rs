@@ -55,7 +55,7 @@ pub fn plan_case(session: &Session, mut loaded: LoadedCase, settings: &Settings)
         .map(|owed| {
             let decision = escalation::decide(&loaded.case, policy, &owed, date, settings.forced);
             // Nothing late: perhaps a courtesy reminder of what falls due soon.
-            if owed.principal.is_zero()
+            if owed.total.is_zero()
                 && settings.forced.is_none()
                 && let Some(step) = policy.step(case::Level::Courtoisie)
             {

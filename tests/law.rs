@@ -29,7 +29,12 @@ fn case(kind: &str, body: &str) -> Case {
 }
 
 fn terms(cgv: Option<&str>, split: RateSplit) -> Terms {
-    Terms { penalty_rate: cgv.map(|r| Percent(d(r))), rate_split: split, below_floor: BelowFloor::Raise }
+    Terms {
+        penalty_rate: cgv.map(|r| Percent(d(r))),
+        rate_split: split,
+        below_floor: BelowFloor::Raise,
+        ..Terms::default()
+    }
 }
 
 fn owed(c: &Case, t: &Terms, date: &str) -> Statement {
@@ -517,6 +522,56 @@ fn a_partial_payment_interrupts_prescription() {
         "{:?}",
         s.warnings
     );
+}
+
+fn policy() -> relance::case::Policy {
+    relance::case::parse_config(Path::new("r.yaml"), include_str!("../fixtures/cases/relance.yaml")).unwrap().policy
+}
+
+#[test]
+fn an_invoice_paid_late_in_full_owes_its_penalties_and_they_are_claimed() {
+    // Due 31/03/2026, paid in full on 30/04/2026: 30 days late (01/04–30/04),
+    // legal default 2026 S1: ECB 2.15 % + 10 = 12.15 %:
+    // 1000 × 12.15 % × 30 / 365 = 9.9863… → 9.99; indemnity 40 € (D441-5). Total 49.99.
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2026-03-01, due: 2026-03-31, amount: 1000.00}\n\
+         payments:\n  - {date: 2026-04-30, amount: 1000.00}\n",
+    );
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-05-20");
+    assert_eq!((s.principal, s.penalties, s.indemnities, s.total), (d("0.00"), d("9.99"), d("40"), d("49.99")));
+    // The amicale counts from the payment (30/04 + 7 days), not the due date.
+    let early = owed(&c, &terms(None, RateSplit::Semester), "2026-05-06");
+    match relance::escalation::decide(&c, &policy(), &early, day("2026-05-06"), None) {
+        relance::escalation::Decision::Skip { next, .. } => assert_eq!(next, Some(day("2026-05-07"))),
+        other => panic!("{other:?}"),
+    }
+    assert!(relance::escalation::decide(&c, &policy(), &s, day("2026-05-20"), None).letter().is_some());
+    // claim_after_payment: false — neither a claim nor a letter.
+    let mut t = terms(None, RateSplit::Semester);
+    t.claim_after_payment = false;
+    let s = owed(&c, &t, "2026-05-20");
+    assert_eq!((s.total, s.invoices.len()), (d("0"), 0));
+    assert!(relance::escalation::decide(&c, &policy(), &s, day("2026-05-20"), None).letter().is_none());
+}
+
+#[test]
+fn the_escalation_counts_from_the_oldest_invoice_still_unpaid() {
+    // A (due 31/03) was paid late and stays only for its penalties; B falls due
+    // on 30/04: the amicale is due 7 days after B, on 07/05, not after A.
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2026-03-01, due: 2026-03-31, amount: 1000.00}\n  \
+         - {number: B, date: 2026-04-01, due: 2026-04-30, amount: 500.00}\n\
+         payments:\n  - {date: 2026-04-10, amount: 1000.00, invoice: A}\n",
+    );
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-05-05");
+    match relance::escalation::decide(&c, &policy(), &s, day("2026-05-05"), None) {
+        relance::escalation::Decision::Skip { next, reason } => {
+            assert_eq!(next, Some(day("2026-05-07")), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Invoices (day offset, payment delay, cents) and payments (day offset,

@@ -130,3 +130,37 @@ fn a_profile_has_its_own_policy_and_templates_and_check_covers_them() {
         out.stderr()
     );
 }
+
+#[test]
+fn a_letter_claims_the_penalties_of_an_invoice_paid_late_and_says_it_was_paid() {
+    let dir = Dir::with_fixtures();
+    dir.write(
+        "late.yaml",
+        format!(
+            "id: LATE-1\n{}invoices:\n  - {{number: F-LATE, date: 2026-09-01, due: 2026-09-30, amount: 1000.00}}\npayments:\n  - {{date: 2026-10-30, amount: 1000.00}}\n",
+            debtor("professionnel")
+        ),
+    );
+    dir.relance(["build", ".", "--date", "2026-11-22", "--out", "d1"]).expect_code(0);
+    let text = fold(&dir.pdf_text("d1/letters/LATE-1-amicale.pdf"));
+    for want in [
+        "Objet : Relance — pénalités de retard impayées — facture n° F-LATE",
+        "Nous avons bien reçu le règlement du principal de la facture n° F-LATE le 30 octobre 2026 (échue le 30 septembre 2026)",
+        "restent dues de plein droit",
+    ] {
+        assert!(text.contains(&fold(want)), "{want:?} not in\n{text}");
+    }
+    // The letter, explain and the manifest give the same total.
+    let explain = fold(&dir.relance(["explain", "late.yaml", "--date", "2026-11-22"]).expect_code(0).stdout());
+    let total = explain.split("Total réclamé : ").nth(1).unwrap().split(' ').take(2).collect::<Vec<_>>().join(" ");
+    assert!(text.contains(&format!("la somme de {total}")), "{total} not in\n{text}");
+    let manifest = std::fs::read_to_string(dir.join("d1/manifest.csv")).unwrap();
+    let row = manifest.lines().find(|l| l.starts_with("LATE-1,")).unwrap();
+    assert!(row.contains(",0.00,9.86,40.00,0.00,49.86,"), "{row}");
+    // Without claim_after_payment, nothing.
+    dir.edit("relance.yaml", |t| {
+        t.replacen("  rate_split: semester\n", "  rate_split: semester\n  claim_after_payment: false\n", 1)
+    });
+    let row = fold(&dir.relance(["plan", ".", "--date", "2026-11-22"]).expect_code(0).stdout());
+    assert!(row.contains("LATE-1 professionnel - - - 0.00 0.00 0.00 0.00 0.00"), "{row}");
+}

@@ -178,7 +178,7 @@ pub struct Signatory {
 }
 
 /// The creditor's terms of sale on late payment.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Terms {
     /// Annual penalty rate from the CGV; `None` means the legal default
@@ -193,6 +193,44 @@ pub struct Terms {
     /// legal default rate (`default`: ECB + 10 points).
     #[serde(default)]
     pub below_floor: BelowFloor,
+    /// An invoice paid late in full still owes its penalties and the 40 €
+    /// indemnity (L441-10, D441-5): claim them in a letter of their own
+    /// (true, the default), or let them go (false).
+    #[serde(default = "yes")]
+    pub claim_after_payment: bool,
+    /// How a partial payment is imputed on an invoice that bears penalties:
+    /// first to the penalties (`interest_first`, C. civ. 1343-1, the
+    /// default), or to the principal (`principal_first`, a creditor's
+    /// choice in its favour of the debtor).
+    #[serde(default)]
+    pub imputation: Imputation,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Terms {
+    fn default() -> Terms {
+        Terms {
+            penalty_rate: None,
+            rate_split: RateSplit::default(),
+            below_floor: BelowFloor::default(),
+            claim_after_payment: true,
+            imputation: Imputation::default(),
+        }
+    }
+}
+
+/// Where a partial payment goes first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Imputation {
+    /// To the interest (penalties) accrued, then the principal (C. civ. 1343-1).
+    #[default]
+    InterestFirst,
+    /// To the principal only; penalties keep running on what is left.
+    PrincipalFirst,
 }
 
 /// What to do with a CGV rate below 3 × the taux légal (C. com. L441-10

@@ -635,7 +635,9 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         };
         let penalties: Decimal = lines.iter().map(|l| l.amount).sum();
         let interest: Decimal = interest_lines.iter().map(|l| l.amount).sum();
-        if outstanding.is_zero() && penalties.is_zero() && interest.is_zero() {
+        if outstanding.is_zero()
+            && (!terms.claim_after_payment || (penalties.is_zero() && interest.is_zero() && indemnity.is_zero()))
+        {
             continue;
         }
         if outstanding > Decimal::ZERO {

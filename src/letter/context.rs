@@ -38,6 +38,13 @@ pub(crate) struct LetterContext {
     pub(crate) rate_notes: Vec<RateNote>,
     /// B2C: the legal interest rates applied since the mise en demeure.
     pub(crate) interest_notes: Vec<RateNote>,
+    /// « facture impayée n° » / « pénalités de retard impayées — facture n° »…
+    pub(crate) subject_what: String,
+    /// Every invoice claimed is paid: only penalties and indemnities are.
+    pub(crate) principal_paid: bool,
+    /// The invoices paid after their due date, still in the claim for
+    /// their penalties.
+    pub(crate) paid_late: Vec<PaidLate>,
     /// A promise to pay that was not kept, as a sentence.
     pub(crate) broken_promise: Option<String>,
     /// A payment plan not kept, as a sentence (the déchéance du terme).
@@ -131,6 +138,13 @@ pub(crate) struct Totals {
     /// The day the mise en demeure was received, when interest runs.
     pub(crate) interest_from: Option<String>,
     pub(crate) interest_from_receipt: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PaidLate {
+    pub(crate) number: String,
+    pub(crate) paid_on: String,
+    pub(crate) due: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -294,6 +308,29 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
         legal_rate_period: crate::law::period_fr(crate::law::Semester::of(date)),
         rate_notes: owed.rates.iter().map(rate_note).collect(),
         interest_notes: owed.interest_rates.iter().map(rate_note).collect(),
+        subject_what: {
+            let paid = owed.principal.is_zero();
+            match (paid, owed.invoices.len() > 1) {
+                (false, false) => "facture impayée n° ",
+                (false, true) => "factures impayées n° ",
+                (true, false) => "pénalités de retard impayées — facture n° ",
+                (true, true) => "pénalités de retard impayées — factures n° ",
+            }
+            .to_string()
+        },
+        principal_paid: owed.principal.is_zero(),
+        paid_late: owed
+            .invoices
+            .iter()
+            .filter(|i| i.outstanding.is_zero())
+            .filter_map(|i| {
+                i.payments.iter().map(|p| p.date).max().map(|d| PaidLate {
+                    number: i.number.clone(),
+                    paid_on: format_date(d),
+                    due: format_date(i.due),
+                })
+            })
+            .collect(),
         broken_promise: case.broken_promise.clone(),
         broken_plan: case.broken_plan.clone(),
         excluded: owed.excluded.iter().map(|e| e.number.clone()).collect(),
