@@ -81,6 +81,20 @@ pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, f
                 owed.excluded.iter().find(|e| e.prescribed).map(|e| e.reason.as_str()).unwrap_or_default()
             ));
         }
+        if owed.unallocated > rust_decimal::Decimal::ZERO {
+            return skip(format!(
+                "trop-perçu de {} : rien à réclamer{}",
+                format_eur(owed.unallocated),
+                if owed.offset > rust_decimal::Decimal::ZERO {
+                    format!(
+                        " ({} compensés avec les pénalités et indemnités dues, C. civ. 1347)",
+                        format_eur(owed.offset)
+                    )
+                } else {
+                    String::new()
+                }
+            ));
+        }
         return skip("rien à réclamer : aucune facture échue impayée".into());
     }
     if let Some(hold) = &case.hold {

@@ -129,6 +129,14 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
         );
         let _ = writeln!(o);
     }
+    if !owed.offset.is_zero() {
+        let _ = writeln!(
+            o,
+            "Compensation (C. civ. 1347) : trop-perçu de {} déduit de ce qui est dû : − {}",
+            format_eur(owed.unallocated),
+            format_eur(owed.offset)
+        );
+    }
     let _ = writeln!(o, "Total réclamé : {}", format_eur(owed.total));
     let _ = writeln!(o, "  soit {}", amount_in_words(owed.total));
     let _ = writeln!(o);

@@ -574,6 +574,36 @@ fn the_escalation_counts_from_the_oldest_invoice_still_unpaid() {
     }
 }
 
+#[test]
+fn a_credit_is_set_off_against_the_penalties_still_owed() {
+    // As above (paid late: 9.99 € of penalties + 40 € indemnity = 49.99 €), but
+    // 1020 € were paid: the 20 € overpaid are set off (C. civ. 1347): 29.99 €.
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2026-03-01, due: 2026-03-31, amount: 1000.00}\n\
+         payments:\n  - {date: 2026-04-30, amount: 1020.00}\n",
+    );
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-05-20");
+    assert_eq!((s.unallocated, s.offset, s.total), (d("20.00"), d("20.00"), d("29.99")));
+    assert_eq!(s.total, s.principal + s.penalties + s.indemnities + s.interest - s.offset);
+    // 1100 € paid: the credit covers everything; no letter, and the reason says why.
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2026-03-01, due: 2026-03-31, amount: 1000.00}\n\
+         payments:\n  - {date: 2026-04-30, amount: 1100.00}\n",
+    );
+    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-05-20");
+    assert_eq!((s.offset, s.total), (d("49.99"), d("0.00")));
+    match relance::escalation::decide(&c, &policy(), &s, day("2026-05-20"), None) {
+        relance::escalation::Decision::Skip { reason, .. } => assert!(
+            reason.starts_with("trop-perçu de 100,00\u{a0}€ : rien à réclamer (49,99\u{a0}€ compensés"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(s.warnings.iter().any(|w| w.contains("50,01")), "the rest is to refund: {:?}", s.warnings);
+}
+
 /// Invoices (day offset, payment delay, cents) and payments (day offset,
 /// cents, invoice index) of a generated case.
 type Generated = (Vec<(u32, u32, u64)>, Vec<(u32, u64, Option<usize>)>);
@@ -624,7 +654,11 @@ proptest! {
         prop_assert_eq!(s.penalties, s.invoices.iter().map(|i| i.penalties).sum::<Decimal>());
         prop_assert_eq!(s.principal, s.invoices.iter().map(|i| i.outstanding).sum::<Decimal>());
         prop_assert_eq!(s.indemnities, Decimal::from(40 * s.invoices.iter().filter(|i| !i.indemnity.is_zero()).count() as i64));
-        prop_assert_eq!(s.total, s.principal + s.penalties + s.indemnities);
+        // The identity a lawyer checks: total = principal + penalties +
+        // indemnities + interest − offsets; the offset is the credit, capped.
+        prop_assert_eq!(s.total, s.principal + s.penalties + s.indemnities + s.interest - s.offset);
+        prop_assert!(s.offset >= Decimal::ZERO && s.offset <= s.unallocated);
+        prop_assert!(s.total >= Decimal::ZERO);
     }
 
     #[test]

@@ -158,7 +158,10 @@ pub struct Statement {
     pub interest_from: Option<NaiveDate>,
     /// Whether `interest_from` is the recorded receipt (else the letter's date).
     pub interest_from_receipt: bool,
-    /// Principal, penalties, indemnities and interest.
+    /// A credit of the debtor (overpayment) set off against the claim
+    /// (C. civ. 1347).
+    pub offset: Decimal,
+    /// Principal, penalties, indemnities and interest, less the offset.
     pub total: Decimal,
     /// Payments that matched no unpaid invoice (overpayment, credit to refund).
     pub unallocated: Decimal,
@@ -690,6 +693,9 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
     let penalties: Decimal = invoices.iter().map(|i| i.penalties).sum();
     let indemnities: Decimal = invoices.iter().map(|i| i.indemnity).sum();
     let interest: Decimal = invoices.iter().map(|i| i.interest).sum();
+    // Compensation (C. civ. 1347): a payment that matched no unpaid invoice
+    // (overpaid) is set off against what is still claimed.
+    let offset = unallocated.min(principal + penalties + indemnities + interest);
     let stated = if b2b { rate_notice(terms, &invoices, &book, date) } else { None };
     let current_rate = stated.as_ref().map(|(r, _)| *r);
     let rate_text = stated.map(|(_, t)| t);
@@ -708,10 +714,10 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
     };
     let mut warnings = book.warnings;
     warnings.extend(prescription_warnings);
-    if unallocated > Decimal::ZERO {
+    if unallocated > offset {
         warnings.push(format!(
-            "{} de paiements ne correspondent à aucune facture impayée (trop-perçu ou avoir à rembourser)",
-            crate::money::format_eur(unallocated)
+            "{} de paiements ne correspondent à aucune somme due (trop-perçu à rembourser au débiteur)",
+            crate::money::format_eur(unallocated - offset)
         ));
     }
     let mut rates = book.used;
@@ -728,7 +734,8 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
         interest,
         interest_from: notice.map(|(_, from, _)| from),
         interest_from_receipt: notice.is_some_and(|(_, _, receipt)| receipt),
-        total: principal + penalties + indemnities + interest,
+        offset,
+        total: principal + penalties + indemnities + interest - offset,
         unallocated,
         current_rate,
         rate_text,
@@ -780,6 +787,7 @@ pub fn upcoming(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate, 
         interest: Decimal::ZERO,
         interest_from: None,
         interest_from_receipt: false,
+        offset: Decimal::ZERO,
         total: principal,
         unallocated,
         // B2B: the rate the reminder announces should the invoice be paid late.

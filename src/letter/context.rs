@@ -138,6 +138,9 @@ pub(crate) struct Totals {
     /// The day the mise en demeure was received, when interest runs.
     pub(crate) interest_from: Option<String>,
     pub(crate) interest_from_receipt: bool,
+    /// A credit set off against the claim (C. civ. 1347).
+    pub(crate) offset: String,
+    pub(crate) has_offset: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -302,6 +305,8 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
             has_interest: !owed.interest.is_zero(),
             interest_from: owed.interest_from.map(format_date),
             interest_from_receipt: owed.interest_from_receipt,
+            offset: format_eur(owed.offset),
+            has_offset: !owed.offset.is_zero(),
         },
         rate: owed.rate_text.clone(),
         legal_rate: owed.legal_interest_rate.map(format_rate),
