@@ -37,7 +37,7 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
-        "1. Principal (paiements imputés sur la facture désignée, sinon sur la plus ancienne échue — C. civ. 1342-10)"
+        "1. Principal (paiements imputés sur la facture désignée, sinon sur les dettes échues, celle au taux le plus élevé, puis la plus ancienne, au prorata entre égales — C. civ. 1342-10 ; un paiement partiel d'abord sur les pénalités échues — C. civ. 1343-1, sauf imputation: principal_first)"
     );
     let rows: Vec<Vec<String>> = owed
         .invoices
@@ -56,12 +56,18 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
     table(&mut o, &["Facture", "Date", "Échéance", "Montant TTC", "Réglé", "Reste dû"], &rows, &[3, 4, 5]);
     for i in &owed.invoices {
         for p in &i.payments {
+            let penalties = if p.to_penalties.is_zero() {
+                String::new()
+            } else {
+                format!(" et {} sur ses pénalités", format_eur(p.to_penalties))
+            };
             let _ = writeln!(
                 o,
-                "  {} : paiement du {} imputé pour {}",
+                "  {} : paiement du {} imputé pour {} sur le principal{penalties} — {}",
                 i.number,
                 format_date_short(p.date),
-                format_eur(p.amount)
+                format_eur(p.amount),
+                p.why
             );
         }
     }
@@ -87,7 +93,15 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
         let rows: Vec<Vec<String>> =
             owed.invoices.iter().flat_map(|i| i.lines.iter().map(|l| line_row(&i.number, l))).collect();
         table(&mut o, &["Facture", "Du", "Au", "Jours", "Base", "Taux", "Calcul", "Pénalités"], &rows, &[3, 4, 5, 7]);
-        let _ = writeln!(o, "  Total des pénalités : {}", format_eur(owed.penalties));
+        let paid: rust_decimal::Decimal = owed.invoices.iter().map(|i| i.penalties_paid).sum();
+        if !paid.is_zero() {
+            let _ = writeln!(
+                o,
+                "  Pénalités déjà réglées par les paiements partiels (C. civ. 1343-1) : − {}",
+                format_eur(paid)
+            );
+        }
+        let _ = writeln!(o, "  Total des pénalités restant dues : {}", format_eur(owed.penalties));
         let _ = writeln!(o, "  Taux appliqués :");
         for r in &owed.rates {
             let _ = writeln!(o, "    {} : {} — {}", r.period, format_rate(r.rate), r.explanation);

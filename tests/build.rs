@@ -53,10 +53,10 @@ fn manifest_lists_every_case_with_its_decision() {
     let dupont = row("DUPONT-001");
     assert_eq!(&dupont[col("level")], "formelle");
     assert_eq!(&dupont[col("channel")], "courrier");
-    assert_eq!(&dupont[col("principal")], "1514.56");
-    assert_eq!(&dupont[col("penalties")], "36.01");
+    assert_eq!(&dupont[col("principal")], "1520.65");
+    assert_eq!(&dupont[col("penalties")], "30.05");
     assert_eq!(&dupont[col("indemnities")], "80.00");
-    assert_eq!(&dupont[col("total")], "1630.57");
+    assert_eq!(&dupont[col("total")], "1630.70");
     assert_eq!(&dupont[col("pages")], "1");
     assert_eq!(&dupont[col("file")], "letters/DUPONT-001-formelle.pdf");
     let pdf = std::fs::read(fixtures_out().join("letters/DUPONT-001-formelle.pdf")).unwrap();
@@ -135,14 +135,15 @@ fn formelle_refers_to_the_previous_letter_and_sums_penalties() {
             "seconde relance",
             "Par notre courrier du 20 octobre 2026",
             "factures impayées n° F-2026-0042, F-2026-0057",
-            "F-2026-0042 01/08/2026 31/08/2026 1 234,56 € 200,00 € 1 034,56 €",
+            "F-2026-0042 01/08/2026 31/08/2026 1 234,56 € 193,91 € 1 040,65 €",
             "F-2026-0057 10/09/2026 10/10/2026 480,00 € 0,00 € 480,00 €",
-            "Total restant dû 1 514,56 €",
-            // 1234.56 × 12 % × 15/365 = 6.09 ; 1034.56 × 12 % × 68/365 = 23.13 ;
-            // 480 × 12 % × 43/365 = 6.79 → 36.01
-            "Pénalités de retard au 22 novembre 2026 36,01 €",
+            "Total restant dû 1 520,65 €",
+            // 1234.56 × 12 % × 15/365 = 6.09, paid first by the 200 € of 15/09
+            // (C. civ. 1343-1), which leave 1040.65 of principal;
+            // 1040.65 × 12 % × 68/365 = 23.26 ; 480 × 12 % × 43/365 = 6.79 → 30.05
+            "Pénalités de retard au 22 novembre 2026 30,05 €",
             "Indemnités forfaitaires de recouvrement 80,00 €",
-            "Total dû 1 630,57 €",
+            "Total dû 1 630,70 €",
             "au taux annuel de 12,00 %",
         ],
     );
@@ -183,20 +184,25 @@ fn mise_en_demeure_b2b_carries_the_full_decompte() {
             "Malgré nos relances du 1er juillet 2026, du 15 septembre 2026 et du 5 novembre 2026",
             "Décompte des sommes dues au 22 novembre 2026",
             // Payment of 1 000 € on 31/03 names no invoice: it goes to the oldest due (F-2026-0012).
-            "F-2026-0012 15/01/2026 14/02/2026 3 600,00 € 1 000,00 € 2 600,00 €",
+            "F-2026-0012 15/01/2026 14/02/2026 3 600,00 € 946,74 € 2 653,26 €",
             "F-2026-0033 20/05/2026 19/06/2026 1 250,40 € 0,00 € 1 250,40 €",
             // 3600 × 12 % × 45/365 = 53.26
             "F-2026-0012 15/02/2026 31/03/2026 45 3 600,00 € 12,00 % 53,26 €",
-            // 2600 × 12 % × 91/365 = 77.79 (semester boundary on 1 July)
-            "F-2026-0012 01/04/2026 30/06/2026 91 2 600,00 € 12,00 % 77,79 €",
-            "F-2026-0012 01/07/2026 22/11/2026 145 2 600,00 € 12,00 % 123,95 €",
+            // The 1000 € of 31/03 pay those 53.26 € first (C. civ. 1343-1), then
+            // 946.74 € of principal: 2653.26 € left.
+            // 2653.26 × 12 % × 91/365 = 79.38 (semester boundary on 1 July)
+            "F-2026-0012 01/04/2026 30/06/2026 91 2 653,26 € 12,00 % 79,38 €",
+            // 2653.26 × 12 % × 145/365 = 126.48
+            "F-2026-0012 01/07/2026 22/11/2026 145 2 653,26 € 12,00 % 126,48 €",
             "F-2026-0033 20/06/2026 30/06/2026 11 1 250,40 € 12,00 % 4,52 €",
             "F-2026-0033 01/07/2026 22/11/2026 145 1 250,40 € 12,00 % 59,61 €",
-            "Principal 3 850,40 €",
-            "Pénalités de retard 319,13 €",
+            "Principal 3 903,66 €",
+            "Déjà réglées par vos paiements partiels (article 1343-1 du Code civil) : − 53,26 €",
+            // 53.26 + 79.38 + 126.48 + 4.52 + 59.61 − 53.26 = 269.99
+            "Pénalités de retard 269,99 €",
             "Indemnités forfaitaires 80,00 €",
-            "Total réclamé 4 249,53 €",
-            "quatre mille deux cent quarante-neuf euros et cinquante-trois centimes",
+            "Total réclamé 4 253,65 €",
+            "quatre mille deux cent cinquante-trois euros et soixante-cinq centimes",
             "mettons en demeure, conformément à l’article 1344 du Code civil",
             "dans un délai de 8 jours à compter de la réception de la présente lettre",
             "article L441-10 du Code de commerce",
@@ -345,7 +351,7 @@ fn forced_level_reprints_a_mise_en_demeure() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let t = pdf_text(&dir.path().join("letters/DUPONT-001-mise-en-demeure.pdf"));
-    assert_has(&t, &["Mise en demeure de payer", "Total réclamé 1 630,57 €"]);
+    assert_has(&t, &["Mise en demeure de payer", "Total réclamé 1 630,70 €"]);
 }
 
 #[test]
@@ -356,7 +362,7 @@ fn plan_prints_the_decisions_without_writing() {
     let line = text.lines().find(|l| l.starts_with("DUPONT-001")).expect("DUPONT row");
     assert_eq!(
         fold(line),
-        "DUPONT-001 professionnel - formelle courrier 1514.56 36.01 80.00 0.00 1630.57 amicale 2026-10-20 -"
+        "DUPONT-001 professionnel - formelle courrier 1520.65 30.05 80.00 0.00 1630.70 amicale 2026-10-20 -"
     );
     let json =
         relance().args(["plan"]).arg(fixtures()).args(["--date", RUN_DATE, "--format", "json"]).output().unwrap();
@@ -364,5 +370,5 @@ fn plan_prints_the_decisions_without_writing() {
     assert_eq!(rows.as_array().unwrap().len(), 11);
     let star = rows.as_array().unwrap().iter().find(|r| r["id"] == "STAR-004").unwrap();
     assert_eq!(star["level"], "mise-en-demeure");
-    assert_eq!(star["total"], "4249.53");
+    assert_eq!(star["total"], "4253.65");
 }

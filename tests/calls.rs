@@ -34,14 +34,14 @@ fn the_call_step_writes_a_sheet_sorted_by_amount_instead_of_a_letter() {
         "id,debtor,contact,phone,email,invoices,principal,total,days_late,history,outcome,amount_promised,promised_by,note"
     );
     assert!(lines[1].starts_with("ATELIER-BLEU-002,") && lines[2].starts_with("DUPONT-001,"), "largest first:\n{csv}");
-    assert!(lines[2].contains("04 78 12 34 56") && lines[2].contains(",1514.56,1630.57,83,"), "{}", lines[2]);
+    assert!(lines[2].contains("04 78 12 34 56") && lines[2].contains(",1520.65,1630.70,83,"), "{}", lines[2]);
     let sheet = dir.pdf_text("out/appels.pdf");
     for want in [
         "Appels de relance du 22 novembre 2026",
         "Guide d’appel",
         "Dupont & Fils SARL",
         "Téléphone : 04 78 12 34 56 — demander : M. Jean Dupont",
-        "F-2026-0042 (échue le 31/08/2026, reste 1 034,56 €)",
+        "F-2026-0042 (échue le 31/08/2026, reste 1 040,65 €)",
         "relance amicale du 20 octobre 2026, par e-mail",
     ] {
         assert!(fold(&sheet).contains(&fold(want)), "{want:?} not in\n{sheet}");

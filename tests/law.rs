@@ -37,6 +37,12 @@ fn terms(cgv: Option<&str>, split: RateSplit) -> Terms {
     }
 }
 
+/// The same terms, a partial payment going to the principal first.
+fn principal_first(mut t: Terms) -> Terms {
+    t.imputation = relance::case::Imputation::PrincipalFirst;
+    t
+}
+
 fn owed(c: &Case, t: &Terms, date: &str) -> Statement {
     statement(c, t, &RateTable::builtin(), day(date)).unwrap()
 }
@@ -241,7 +247,8 @@ fn partial_payment_after_the_due_date_lowers_the_base_from_the_next_day() {
         "professionnel",
         "invoices:\n  - {number: A, date: 2025-09-01, due: 2025-09-30, amount: 1000.00}\npayments:\n  - {date: 2025-10-10, amount: 400.00}\n",
     );
-    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-10-30");
+    // (terms.imputation: principal_first)
+    let s = owed(&c, &principal_first(terms(Some("12.00"), RateSplit::Semester)), "2025-10-30");
     assert_eq!(
         lines(&s),
         [
@@ -250,6 +257,20 @@ fn partial_payment_after_the_due_date_lowers_the_base_from_the_next_day() {
         ]
     );
     assert_eq!(s.penalties, d("7.24"));
+    // By default (C. civ. 1343-1) the 400 € pay the 3.29 € accrued first, then
+    // 396.71 € of principal: the base from 11/10 is 603.29 €.
+    // 11/10–30/10: 603.29 × 12 % × 20 / 365 = 3.9668 → 3.97; penalties still
+    // owed: 3.29 + 3.97 − 3.29 paid = 3.97; principal 603.29.
+    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-10-30");
+    assert_eq!(
+        lines(&s),
+        [
+            line("2025-10-01", "2025-10-10", 10, "1000.00", "12.00", "3.29"),
+            line("2025-10-11", "2025-10-30", 20, "603.29", "12.00", "3.97")
+        ]
+    );
+    assert_eq!((s.principal, s.penalties, s.invoices[0].penalties_paid), (d("603.29"), d("3.97"), d("3.29")));
+    assert!(s.invoices[0].payments[0].why.contains("C. civ. 1343-1"), "{}", s.invoices[0].payments[0].why);
 }
 
 #[test]
@@ -264,9 +285,11 @@ fn unallocated_payment_goes_to_the_oldest_due_invoice_first() {
         "professionnel",
         "invoices:\n  - {number: A, date: 2025-08-01, due: 2025-08-31, amount: 500.00}\n  - {number: B, date: 2025-07-01, due: 2025-07-31, amount: 300.00}\npayments:\n  - {date: 2025-09-10, amount: 350.00}\n",
     );
-    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-09-30");
+    // (terms.imputation: principal_first)
+    let s = owed(&c, &principal_first(terms(Some("12.00"), RateSplit::Semester)), "2025-09-30");
     let numbers: Vec<&str> = s.invoices.iter().map(|i| i.number.as_str()).collect();
     assert_eq!(numbers, ["B", "A"]);
+    assert!(s.invoices[0].payments[0].why.starts_with("dette échue la plus ancienne (C. civ. 1342-10)"));
     assert_eq!(s.invoices[0].outstanding, d("0"));
     assert_eq!(s.invoices[0].penalties, d("4.04"));
     assert_eq!(s.invoices[0].indemnity, d("40"));
@@ -283,7 +306,9 @@ fn named_payment_larger_than_its_invoice_spills_to_the_oldest_due() {
         "professionnel",
         "invoices:\n  - {number: A, date: 2025-03-01, due: 2025-03-31, amount: 100.00}\n  - {number: B, date: 2025-02-01, due: 2025-02-28, amount: 200.00}\npayments:\n  - {date: 2025-03-01, amount: 150.00, invoice: A}\n",
     );
-    let s = owed(&c, &terms(Some("12.00"), RateSplit::Semester), "2025-03-10");
+    // (terms.imputation: principal_first; nothing had accrued on B on 01/03 anyway
+    // but the excess is imputed to B's principal at once)
+    let s = owed(&c, &principal_first(terms(Some("12.00"), RateSplit::Semester)), "2025-03-10");
     assert_eq!(s.invoices.len(), 1);
     assert_eq!(s.invoices[0].number, "B");
     assert_eq!(s.invoices[0].paid, d("50.00"));
@@ -538,17 +563,24 @@ fn an_invoice_paid_late_in_full_owes_its_penalties_and_they_are_claimed() {
         "invoices:\n  - {number: A, date: 2026-03-01, due: 2026-03-31, amount: 1000.00}\n\
          payments:\n  - {date: 2026-04-30, amount: 1000.00}\n",
     );
-    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-05-20");
+    // (terms.imputation: principal_first: the 1000 € pay the invoice)
+    let pf = principal_first(terms(None, RateSplit::Semester));
+    let s = owed(&c, &pf, "2026-05-20");
     assert_eq!((s.principal, s.penalties, s.indemnities, s.total), (d("0.00"), d("9.99"), d("40"), d("49.99")));
+    // By default (C. civ. 1343-1) the same 1000 € pay the 9.99 € accrued on 30/04
+    // first, then 990.01 € of principal: 9.99 € of principal are still owed, and
+    // bear penalties from 01/05: 9.99 × 12.15 % × 20 / 365 = 0.0665 → 0.07.
+    let strict = owed(&c, &terms(None, RateSplit::Semester), "2026-05-20");
+    assert_eq!((strict.principal, strict.penalties, strict.total), (d("9.99"), d("0.07"), d("50.06")));
     // The amicale counts from the payment (30/04 + 7 days), not the due date.
-    let early = owed(&c, &terms(None, RateSplit::Semester), "2026-05-06");
+    let early = owed(&c, &pf, "2026-05-06");
     match relance::escalation::decide(&c, &policy(), &early, day("2026-05-06"), None) {
         relance::escalation::Decision::Skip { next, .. } => assert_eq!(next, Some(day("2026-05-07"))),
         other => panic!("{other:?}"),
     }
     assert!(relance::escalation::decide(&c, &policy(), &s, day("2026-05-20"), None).letter().is_some());
     // claim_after_payment: false — neither a claim nor a letter.
-    let mut t = terms(None, RateSplit::Semester);
+    let mut t = principal_first(terms(None, RateSplit::Semester));
     t.claim_after_payment = false;
     let s = owed(&c, &t, "2026-05-20");
     assert_eq!((s.total, s.invoices.len()), (d("0"), 0));
@@ -565,7 +597,7 @@ fn the_escalation_counts_from_the_oldest_invoice_still_unpaid() {
          - {number: B, date: 2026-04-01, due: 2026-04-30, amount: 500.00}\n\
          payments:\n  - {date: 2026-04-10, amount: 1000.00, invoice: A}\n",
     );
-    let s = owed(&c, &terms(None, RateSplit::Semester), "2026-05-05");
+    let s = owed(&c, &principal_first(terms(None, RateSplit::Semester)), "2026-05-05");
     match relance::escalation::decide(&c, &policy(), &s, day("2026-05-05"), None) {
         relance::escalation::Decision::Skip { next, reason } => {
             assert_eq!(next, Some(day("2026-05-07")), "{reason}")
@@ -583,8 +615,10 @@ fn a_credit_is_set_off_against_the_penalties_still_owed() {
         "invoices:\n  - {number: A, date: 2026-03-01, due: 2026-03-31, amount: 1000.00}\n\
          payments:\n  - {date: 2026-04-30, amount: 1020.00}\n",
     );
+    // The 1020 € pay the 9.99 € accrued on 30/04 first (C. civ. 1343-1), then
+    // the 1000 € of principal: 10.01 € are left, set off against the 40 €.
     let s = owed(&c, &terms(None, RateSplit::Semester), "2026-05-20");
-    assert_eq!((s.unallocated, s.offset, s.total), (d("20.00"), d("20.00"), d("29.99")));
+    assert_eq!((s.unallocated, s.offset, s.total), (d("10.01"), d("10.01"), d("29.99")));
     assert_eq!(s.total, s.principal + s.penalties + s.indemnities + s.interest - s.offset);
     // 1100 € paid: the credit covers everything; no letter, and the reason says why.
     let c = case(
@@ -593,15 +627,53 @@ fn a_credit_is_set_off_against_the_penalties_still_owed() {
          payments:\n  - {date: 2026-04-30, amount: 1100.00}\n",
     );
     let s = owed(&c, &terms(None, RateSplit::Semester), "2026-05-20");
-    assert_eq!((s.offset, s.total), (d("49.99"), d("0.00")));
+    // 1100 − 9.99 − 1000 = 90.01 € of credit; 40 € set off, 50.01 € to refund.
+    assert_eq!((s.offset, s.total), (d("40"), d("0.00")));
     match relance::escalation::decide(&c, &policy(), &s, day("2026-05-20"), None) {
         relance::escalation::Decision::Skip { reason, .. } => assert!(
-            reason.starts_with("trop-perçu de 100,00\u{a0}€ : rien à réclamer (49,99\u{a0}€ compensés"),
+            reason.starts_with("trop-perçu de 90,01\u{a0}€ : rien à réclamer (40,00\u{a0}€ compensés"),
             "{reason}"
         ),
         other => panic!("{other:?}"),
     }
     assert!(s.warnings.iter().any(|w| w.contains("50,01")), "the rest is to refund: {:?}", s.warnings);
+}
+
+#[test]
+fn an_unnamed_payment_goes_first_to_the_debt_bearing_the_higher_rate() {
+    // C. civ. 1342-10: among debts due, those the debtor had most interest to
+    // pay. Fixed split: A (due 15/12/2022) bears the rate of 2022 S2, ECB 0 % + 10
+    // = 10 %; B (due 15/01/2023) that of 2023 S1, ECB 2.50 % + 10 = 12.50 %.
+    // 100 € paid on 01/03/2023 naming none go to B, although A is older.
+    // (principal first, to keep the working to the imputation)
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2022-11-15, due: 2022-12-15, amount: 300.00}\n  \
+         - {number: B, date: 2022-12-15, due: 2023-01-15, amount: 300.00}\n\
+         payments:\n  - {date: 2023-03-01, amount: 100.00}\n",
+    );
+    let s = owed(&c, &principal_first(terms(None, RateSplit::Fixed)), "2023-03-31");
+    let b = s.invoices.iter().find(|i| i.number == "B").unwrap();
+    assert_eq!(b.paid, d("100.00"));
+    assert!(b.payments[0].why.starts_with("dette échue au taux le plus élevé"), "{}", b.payments[0].why);
+    assert_eq!(s.invoices.iter().find(|i| i.number == "A").unwrap().paid, d("0"));
+}
+
+#[test]
+fn an_unnamed_payment_is_shared_in_proportion_between_equal_debts() {
+    // Same due date, same rate: 90 € paid on 05/02 go 30 € to A (100 €) and
+    // 60 € to B (200 €), in proportion to their balances (C. civ. 1342-10, last
+    // sentence). (principal first, to keep the working to the imputation)
+    let c = case(
+        "professionnel",
+        "invoices:\n  - {number: A, date: 2025-01-01, due: 2025-01-31, amount: 100.00}\n  \
+         - {number: B, date: 2025-01-01, due: 2025-01-31, amount: 200.00}\n\
+         payments:\n  - {date: 2025-02-05, amount: 90.00}\n",
+    );
+    let s = owed(&c, &principal_first(terms(Some("12.00"), RateSplit::Semester)), "2025-02-28");
+    let paid: Vec<(String, Decimal)> = s.invoices.iter().map(|i| (i.number.clone(), i.paid)).collect();
+    assert_eq!(paid, [("A".to_string(), d("30.00")), ("B".to_string(), d("60.00"))]);
+    assert!(s.invoices[0].payments[0].why.starts_with("au prorata"), "{}", s.invoices[0].payments[0].why);
 }
 
 /// Invoices (day offset, payment delay, cents) and payments (day offset,
@@ -646,7 +718,8 @@ proptest! {
         let t = terms(cgv.map(|r| Decimal::new(i64::from(r), 2).to_string()).as_deref(), if split { RateSplit::Semester } else { RateSplit::Fixed });
         let s = owed(&c, &t, "2026-06-30");
         for i in &s.invoices {
-            prop_assert_eq!(i.penalties, i.lines.iter().map(|l| l.amount).sum::<Decimal>());
+            // Penalties still owed = lines − what partial payments paid of them.
+            prop_assert_eq!(i.penalties + i.penalties_paid, i.lines.iter().map(|l| l.amount).sum::<Decimal>());
             for l in &i.lines {
                 prop_assert_eq!(l.amount, l.amount.round_dp(2));
             }
@@ -659,6 +732,37 @@ proptest! {
         prop_assert_eq!(s.total, s.principal + s.penalties + s.indemnities + s.interest - s.offset);
         prop_assert!(s.offset >= Decimal::ZERO && s.offset <= s.unallocated);
         prop_assert!(s.total >= Decimal::ZERO);
+    }
+
+    #[test]
+    fn penalties_never_decrease_when_the_date_moves_later((invoices, payments) in arb_case(0), later in 1u32..300) {
+        // Payments all known by the first date (they are at most 900 days after
+        // 01/01/2023, i.e. by 19/06/2025): only time passes between the two.
+        let c = build_case(&invoices, &payments);
+        let t = terms(None, RateSplit::Semester);
+        let first = day("2025-07-01");
+        let second = first + chrono::Days::new(u64::from(later));
+        let a = statement(&c, &t, &RateTable::builtin(), first).unwrap();
+        let b = statement(&c, &t, &RateTable::builtin(), second).unwrap();
+        prop_assert!(b.penalties >= a.penalties, "{} < {}", b.penalties, a.penalties);
+        prop_assert_eq!(b.principal, a.principal);
+    }
+
+    #[test]
+    fn a_paid_invoice_never_gets_a_new_principal_claim((invoices, payments) in arb_case(1), later in 1u32..300) {
+        let c = build_case(&invoices, &payments);
+        let t = terms(None, RateSplit::Semester);
+        let first = day("2025-07-01");
+        let a = statement(&c, &t, &RateTable::builtin(), first).unwrap();
+        let b = statement(&c, &t, &RateTable::builtin(), first + chrono::Days::new(u64::from(later))).unwrap();
+        for inv in &c.invoices {
+            let paid = a.invoices.iter().find(|i| i.number == inv.number).is_none_or(|i| i.outstanding.is_zero())
+                && inv.due.0 < first;
+            if paid {
+                let again = b.invoices.iter().find(|i| i.number == inv.number).map_or(Decimal::ZERO, |i| i.outstanding);
+                prop_assert_eq!(again, Decimal::ZERO, "{} claimed again", inv.number);
+            }
+        }
     }
 
     #[test]

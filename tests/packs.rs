@@ -168,7 +168,7 @@ fn letters_are_pdf_a_3b_with_their_data_attached() {
     let data = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
     let json: serde_json::Value = serde_json::from_slice(&data).unwrap();
     assert_eq!(json["case"]["id"], "DUPONT-001");
-    assert_eq!(json["statement"]["total"], "1630.57");
+    assert_eq!(json["statement"]["total"], "1630.70");
     assert_eq!(json["decision"]["level"], "formelle");
     // Every font is embedded.
     let fonts = Command::new("pdffonts").arg(&path).output().unwrap();

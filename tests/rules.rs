@@ -66,7 +66,7 @@ fn an_excluded_invoice_is_listed_never_claimed() {
         t.replacen("    amount: 480.00\n", "    amount: 480.00\n    exclude: litige sur la livraison\n", 1)
     });
     let row = plan_row(&dir, "2026-11-22", "DUPONT-001");
-    assert!(row.contains("formelle courrier 1034.56"), "{row}");
+    assert!(row.contains("formelle courrier 1040.65"), "{row}");
     let explain = dir.relance(["explain", "dupont.yaml", "--date", "2026-11-22"]).expect_code(0).stdout();
     assert!(
         fold(&explain)
@@ -77,7 +77,7 @@ fn an_excluded_invoice_is_listed_never_claimed() {
     let text = fold(&dir.pdf_text("d1/letters/DUPONT-001-formelle.pdf"));
     assert!(text.contains(&fold("La facture n° F-2026-0057 n’est pas comprise dans la présente.")), "{text}");
     assert!(!text.contains("litige sur la livraison"), "the reason is the creditor's, not printed");
-    assert!(text.contains(&fold("1 034,56 €")), "{text}");
+    assert!(text.contains(&fold("1 040,65 €")), "{text}");
 }
 
 #[test]
@@ -141,6 +141,10 @@ fn a_letter_claims_the_penalties_of_an_invoice_paid_late_and_says_it_was_paid() 
             debtor("professionnel")
         ),
     );
+    // The creditor treats a payment of the invoice's amount as paying it.
+    dir.edit("relance.yaml", |t| {
+        t.replacen("  rate_split: semester\n", "  rate_split: semester\n  imputation: principal_first\n", 1)
+    });
     dir.relance(["build", ".", "--date", "2026-11-22", "--out", "d1"]).expect_code(0);
     let text = fold(&dir.pdf_text("d1/letters/LATE-1-amicale.pdf"));
     for want in [

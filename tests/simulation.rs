@@ -110,10 +110,14 @@ fn setup() -> Dir {
         "  appel:            { after_previous: 5, channel: telephone }\n  formelle: ",
         1,
     );
-    // A debt paid in full ends the case here: its late-payment penalties are
-    // not pursued (claim_after_payment), so "nothing once paid" holds.
-    let config =
-        config.replacen("  rate_split: semester\n", "  rate_split: semester\n  claim_after_payment: false\n", 1);
+    // A payment of the invoices' amount settles them (imputed to the
+    // principal first) and ends the case: its late-payment penalties are not
+    // pursued (claim_after_payment), so "nothing once paid" holds.
+    let config = config.replacen(
+        "  rate_split: semester\n",
+        "  rate_split: semester\n  claim_after_payment: false\n  imputation: principal_first\n",
+        1,
+    );
     dir.write("cases/relance.yaml", config);
     dir
 }

@@ -89,8 +89,12 @@ pub struct PenaltyLine {
 pub struct Allocation {
     /// When the payment was received.
     pub date: NaiveDate,
-    /// The part imputed to this invoice.
+    /// The part imputed to this invoice's principal.
     pub amount: Decimal,
+    /// The part imputed to its penalties accrued by then (C. civ. 1343-1).
+    pub to_penalties: Decimal,
+    /// Why it went there, in French, with its article.
+    pub why: String,
 }
 
 /// One invoice in the décompte.
@@ -112,8 +116,10 @@ pub struct InvoiceStatement {
     pub payments: Vec<Allocation>,
     /// Its penalty lines, one per period.
     pub lines: Vec<PenaltyLine>,
-    /// Sum of its penalty lines.
+    /// Sum of its penalty lines, less what payments already paid of them.
     pub penalties: Decimal,
+    /// Penalties already paid by partial payments (C. civ. 1343-1).
+    pub penalties_paid: Decimal,
     /// The 40 € indemnity, when due.
     pub indemnity: Decimal,
     /// B2C: legal interest lines since the mise en demeure was received.
@@ -197,46 +203,176 @@ fn next_day(d: NaiveDate) -> NaiveDate {
     d.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX)
 }
 
-/// Allocates payments (SPEC §3.1, C. civ. 1342-10): a payment naming an
-/// invoice goes to it; any other payment, and any excess over the named
-/// invoice, goes to the unpaid invoice with the oldest due date first.
-/// Payments after `date` are not yet known and are ignored.
+/// Imputes the payments known at `date` (C. civ. 1342-10, 1343-1), in the
+/// order they were received:
+/// - a payment naming an invoice goes to it (the debtor's indication);
+/// - any other payment, and what exceeds the named invoice, goes to the
+///   debts already due before those not yet due; among the due ones, to
+///   those the debtor had most interest to pay (the higher penalty rate;
+///   an invoice excluded from dunning, disputed, last); then to the oldest;
+///   between equal ones, in proportion to their balances;
+/// - on each invoice, a partial payment pays the penalties accrued by its
+///   date first (C. civ. 1343-1) unless `terms.imputation` says principal
+///   first (then only the principal: penalties stay claimed as accrued).
+///
 /// Returns per-invoice allocations (in case order) and what was left over.
-pub fn allocate(case: &Case, date: NaiveDate) -> (Vec<Vec<Allocation>>, Decimal) {
+fn allocate_with(case: &Case, date: NaiveDate, book: &mut RateBook) -> (Vec<Vec<Allocation>>, Decimal) {
+    let n = case.invoices.len();
+    let b2b = case.debtor.is_b2b();
     let mut remaining: Vec<Decimal> = case.invoices.iter().map(|i| i.amount.0).collect();
-    let mut allocs: Vec<Vec<Allocation>> = vec![Vec::new(); case.invoices.len()];
-    // Oldest due first; an invoice excluded from dunning (disputed) last:
-    // a payment that names no invoice goes to the debts not in question.
-    let mut by_due: Vec<usize> = (0..case.invoices.len()).collect();
-    by_due.sort_by_key(|&i| (case.invoices[i].exclude.is_some(), case.invoices[i].due.0, i));
+    let mut allocs: Vec<Vec<Allocation>> = vec![Vec::new(); n];
     let mut payments: Vec<(usize, &crate::case::Payment)> =
         case.payments.iter().enumerate().filter(|(_, p)| p.date.0 <= date).collect();
     payments.sort_by_key(|(i, p)| (p.date.0, *i));
+    // The rate an invoice bears (what the debtor has most interest to pay):
+    // in fixed mode, that of the semester its delay began; otherwise every
+    // due invoice bears the rate of the day, all equal.
+    let rate_key: Vec<Decimal> = case
+        .invoices
+        .iter()
+        .map(|inv| {
+            if b2b && book.terms.rate_split == RateSplit::Fixed {
+                book.peek(Semester::of(next_day(inv.due.0))).map_or(Decimal::ZERO, |r| r.rate)
+            } else {
+                Decimal::ZERO
+            }
+        })
+        .collect();
     let mut unallocated = Decimal::ZERO;
     for (_, p) in payments {
+        let day = p.date.0;
         let mut left = p.amount.0;
-        let mut give = |i: usize, left: &mut Decimal| {
-            let x = (*left).min(remaining[i]);
-            if x > Decimal::ZERO {
-                remaining[i] -= x;
-                *left -= x;
-                allocs[i].push(Allocation { date: p.date.0, amount: x });
-            }
-        };
-        if let Some(n) = &p.invoice
-            && let Some(i) = case.invoices.iter().position(|inv| &inv.number == n)
-        {
-            give(i, &mut left);
+        let named = p.invoice.as_ref().and_then(|n| case.invoices.iter().position(|inv| &inv.number == n));
+        // Groups of invoices, in imputation order, each with why.
+        let mut groups: Vec<(Vec<usize>, String)> = Vec::new();
+        if let Some(i) = named {
+            groups.push((vec![i], "facture désignée par le débiteur (C. civ. 1342-10)".into()));
         }
-        for &i in &by_due {
+        let mut rest: Vec<usize> = (0..n).filter(|&i| Some(i) != named && remaining[i] > Decimal::ZERO).collect();
+        let key = |i: usize| {
+            let inv = &case.invoices[i];
+            (inv.exclude.is_some(), inv.due.0 > day, std::cmp::Reverse(rate_key[i]), inv.due.0)
+        };
+        rest.sort_by_key(|&i| (key(i), i));
+        let mut k = 0;
+        while k < rest.len() {
+            let mut group = vec![rest[k]];
+            while k + group.len() < rest.len() && key(rest[k + group.len()]) == key(rest[k]) {
+                group.push(rest[k + group.len()]);
+            }
+            let inv = &case.invoices[rest[k]];
+            let why = if inv.exclude.is_some() {
+                "facture exclue de la relance, imputée en dernier".to_string()
+            } else if inv.due.0 > day && group.len() > 1 {
+                "au prorata des dettes non encore échues de même date (C. civ. 1342-10)".to_string()
+            } else if inv.due.0 > day {
+                "dette non encore échue, après les dettes échues (C. civ. 1342-10)".to_string()
+            } else if group.len() > 1 {
+                "au prorata des dettes échues de même date et de même taux (C. civ. 1342-10)".to_string()
+            } else if rate_key[rest[k]] > Decimal::ZERO && rest.iter().any(|&j| rate_key[j] < rate_key[rest[k]]) {
+                "dette échue au taux le plus élevé, que le débiteur avait le plus d'intérêt d'acquitter (C. civ. 1342-10)".to_string()
+            } else {
+                "dette échue la plus ancienne (C. civ. 1342-10)".to_string()
+            };
+            k += group.len();
+            groups.push((group, why));
+        }
+        for (group, why) in groups {
             if left.is_zero() {
                 break;
             }
-            give(i, &mut left);
+            // What each invoice of the group can take: its principal and
+            // the penalties accrued on it by the payment's day.
+            let accrued: Vec<Decimal> = group
+                .iter()
+                .map(|&i| {
+                    if b2b && case.invoices[i].exclude.is_none() {
+                        accrued_unpaid(case, i, &allocs[i], day, book)
+                    } else {
+                        Decimal::ZERO
+                    }
+                })
+                .collect();
+            let interest_first = book.terms.imputation == crate::case::Imputation::InterestFirst;
+            let need: Vec<Decimal> = group
+                .iter()
+                .zip(&accrued)
+                .map(|(&i, a)| if interest_first { remaining[i] + a } else { remaining[i] })
+                .collect();
+            let total_need: Decimal = need.iter().sum();
+            if total_need.is_zero() {
+                continue;
+            }
+            let give = left.min(total_need);
+            let shares = prorata(give, &need);
+            for ((&i, share), accrued) in group.iter().zip(shares).zip(accrued) {
+                if share.is_zero() {
+                    continue;
+                }
+                let (to_penalties, to_principal) = if interest_first {
+                    let pen = share.min(accrued);
+                    (pen, (share - pen).min(remaining[i]))
+                } else {
+                    // Principal first: payments pay principal only; the
+                    // penalties stay claimed as they accrued.
+                    (Decimal::ZERO, share.min(remaining[i]))
+                };
+                remaining[i] -= to_principal;
+                left -= to_principal + to_penalties;
+                let mut why = why.clone();
+                if interest_first && to_penalties > Decimal::ZERO {
+                    why.push_str(" ; imputé d'abord sur les pénalités échues (C. civ. 1343-1)");
+                }
+                allocs[i].push(Allocation { date: day, amount: to_principal, to_penalties, why });
+            }
         }
         unallocated += left;
     }
     (allocs, unallocated)
+}
+
+/// The penalties accrued on invoice `i` by `day` and not yet paid, given
+/// the payments imputed to it so far (0 when a rate is missing: the
+/// statement will say so).
+fn accrued_unpaid(case: &Case, i: usize, allocs: &[Allocation], day: NaiveDate, book: &mut RateBook) -> Decimal {
+    let inv = &case.invoices[i];
+    let Ok(lines) = penalty_lines(inv.amount.0, inv.due.0, allocs, day, book.terms.rate_split, book) else {
+        return Decimal::ZERO;
+    };
+    let accrued: Decimal = lines.iter().map(|l| l.amount).sum();
+    let paid: Decimal = allocs.iter().map(|a| a.to_penalties).sum();
+    (accrued - paid).max(Decimal::ZERO)
+}
+
+/// `amount` split in proportion to `weights`, to the cent, the cents left
+/// by rounding down given one by one from the first.
+fn prorata(amount: Decimal, weights: &[Decimal]) -> Vec<Decimal> {
+    let total: Decimal = weights.iter().sum();
+    if weights.len() == 1 || total.is_zero() {
+        return weights.iter().enumerate().map(|(k, _)| if k == 0 { amount } else { Decimal::ZERO }).collect();
+    }
+    let mut shares: Vec<Decimal> = weights
+        .iter()
+        .map(|w| (amount * w / total).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero).min(*w))
+        .collect();
+    let mut rest = amount - shares.iter().sum::<Decimal>();
+    let cent = Decimal::new(1, 2);
+    let mut k = 0;
+    while rest > Decimal::ZERO && k < 100 * weights.len() {
+        let j = k % weights.len();
+        if shares[j] + cent <= weights[j] {
+            shares[j] += cent;
+            rest -= cent;
+        }
+        k += 1;
+    }
+    shares
+}
+
+/// [`allocate_with`] with the creditor's terms and the rate table.
+pub fn allocate(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate) -> (Vec<Vec<Allocation>>, Decimal) {
+    let mut book = RateBook { terms, table, used: Vec::new(), legal_used: Vec::new(), warnings: Vec::new() };
+    allocate_with(case, date, &mut book)
 }
 
 /// Chooses penalty rates per semester and remembers what it chose, so the
@@ -597,8 +733,8 @@ pub fn prescription_date(due: NaiveDate, b2b: bool) -> NaiveDate {
 /// Computes the décompte of `case` at `date`.
 pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate) -> Result<Statement, LawError> {
     let b2b = case.debtor.is_b2b();
-    let (allocs, unallocated) = allocate(case, date);
     let mut book = RateBook { terms, table, used: Vec::new(), legal_used: Vec::new(), warnings: Vec::new() };
+    let (allocs, unallocated) = allocate_with(case, date, &mut book);
     // B2C: legal interest from the day after the mise en demeure was
     // received, on the invoices it claimed (due before its date).
     let notice = if b2b { None } else { formal_notice(case, date) };
@@ -636,7 +772,8 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
             }
             _ => Vec::new(),
         };
-        let penalties: Decimal = lines.iter().map(|l| l.amount).sum();
+        let penalties_paid: Decimal = payments.iter().map(|p| p.to_penalties).sum();
+        let penalties: Decimal = lines.iter().map(|l| l.amount).sum::<Decimal>() - penalties_paid;
         let interest: Decimal = interest_lines.iter().map(|l| l.amount).sum();
         if outstanding.is_zero()
             && (!terms.claim_after_payment || (penalties.is_zero() && interest.is_zero() && indemnity.is_zero()))
@@ -683,6 +820,7 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
             payments,
             lines,
             penalties,
+            penalties_paid,
             indemnity,
             interest_lines,
             interest,
@@ -751,7 +889,7 @@ pub fn statement(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate)
 /// unpaid and not excluded: what a courtesy reminder lists. Nothing is
 /// late, so no penalty; the statement's principal is their balance.
 pub fn upcoming(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate, days: u32) -> Statement {
-    let (allocs, unallocated) = allocate(case, date);
+    let (allocs, unallocated) = allocate(case, terms, table, date);
     let until = date.checked_add_days(Days::new(u64::from(days))).unwrap_or(NaiveDate::MAX);
     let mut invoices = Vec::new();
     for (inv, payments) in case.invoices.iter().zip(allocs) {
@@ -770,6 +908,7 @@ pub fn upcoming(case: &Case, terms: &Terms, table: &RateTable, date: NaiveDate, 
             payments,
             lines: Vec::new(),
             penalties: Decimal::ZERO,
+            penalties_paid: Decimal::ZERO,
             indemnity: Decimal::ZERO,
             interest_lines: Vec::new(),
             interest: Decimal::ZERO,

@@ -138,6 +138,9 @@ pub(crate) struct Totals {
     /// The day the mise en demeure was received, when interest runs.
     pub(crate) interest_from: Option<String>,
     pub(crate) interest_from_receipt: bool,
+    /// Penalties already paid by partial payments (C. civ. 1343-1).
+    pub(crate) penalties_paid: String,
+    pub(crate) has_penalties_paid: bool,
     /// A credit set off against the claim (C. civ. 1347).
     pub(crate) offset: String,
     pub(crate) has_offset: bool,
@@ -305,6 +308,8 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
             has_interest: !owed.interest.is_zero(),
             interest_from: owed.interest_from.map(format_date),
             interest_from_receipt: owed.interest_from_receipt,
+            penalties_paid: format_eur(owed.invoices.iter().map(|i| i.penalties_paid).sum()),
+            has_penalties_paid: owed.invoices.iter().any(|i| !i.penalties_paid.is_zero()),
             offset: format_eur(owed.offset),
             has_offset: !owed.offset.is_zero(),
         },
