@@ -1,4 +1,4 @@
-//! SPEC §3 by hand: each test states the arithmetic a lawyer would do, then
+//! The golden set, worked by hand: each test states the arithmetic a lawyer would do and its article, then
 //! checks that relance prints the same cents.
 //!
 //! Formula of a penalty line (C. com. L441-10): base × rate × days / 365,
