@@ -24,6 +24,7 @@ pub mod error;
 pub mod escalation;
 pub mod escape;
 pub mod explain;
+pub mod import;
 pub mod journal;
 pub mod law;
 pub mod layout_check;

@@ -25,5 +25,6 @@ fn main() -> ExitCode {
         cli::Command::Journal(args) => cli::journal::run(args),
         cli::Command::Record(args) => cli::record::run(args),
         cli::Command::Send(args) => cli::send::run(args),
+        cli::Command::Import(args) => cli::import::run(args),
     }
 }

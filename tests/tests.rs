@@ -11,6 +11,7 @@ mod explain;
 mod extremes;
 mod faults;
 mod hostile_files;
+mod import;
 mod injection;
 mod journal;
 mod law;

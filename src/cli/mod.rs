@@ -13,6 +13,7 @@ use relance::{Session, Settings, default_config_path};
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod explain;
+pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod journal;
 pub(crate) mod plan;
@@ -45,6 +46,8 @@ pub(crate) enum Command {
     Record(record::Args),
     /// Send the e-mails of a run through the SMTP server of relance.yaml.
     Send(send::Args),
+    /// Create and update the case files from the books (a FEC).
+    Import(import::Args),
 }
 
 /// What `build`, `plan` and `explain` share.

@@ -1,0 +1,243 @@
+//! `relance import fec`: a generated FEC of some 3,800 lines and 120
+//! customers, in two files and two encodings (UTF-8 with BOM and tabs;
+//! ISO-8859-15 with `|`), with settled and partial lettering, credit notes
+//! and an unlettered payment, imports into cases whose build gives the
+//! expected levels; a re-import after the clerk's edits keeps them.
+
+use crate::util::*;
+
+const HEADER: [&str; 18] = [
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
+];
+
+/// Writes FEC lines for customers `range`; returns the lines (no header).
+struct Fec {
+    lines: Vec<Vec<String>>,
+    entry: u32,
+}
+
+impl Fec {
+    fn line(
+        &mut self,
+        journal: &str,
+        date: &str,
+        (account, aux, name): (&str, &str, &str),
+        piece: &str,
+        (debit, credit): (u64, u64),
+        letter: &str,
+    ) {
+        let cents = |c: u64| if c == 0 { "0,00".to_string() } else { format!("{},{:02}", c / 100, c % 100) };
+        self.lines.push(
+            [
+                journal,
+                journal,
+                &self.entry.to_string(),
+                date,
+                account,
+                "Compte",
+                aux,
+                name,
+                piece,
+                date,
+                "libellé",
+                &cents(debit),
+                &cents(credit),
+                letter,
+                if letter.is_empty() { "" } else { date },
+                date,
+                "",
+                "",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        );
+    }
+
+    /// An invoice: 411 debit, 706 and 44571 credits.
+    fn invoice(&mut self, date: &str, aux: &str, name: &str, piece: &str, cents: u64, letter: &str) {
+        self.entry += 1;
+        let vat = cents / 6;
+        self.line("VE", date, ("411000", aux, name), piece, (cents, 0), letter);
+        self.line("VE", date, ("706000", "", ""), piece, (0, cents - vat), "");
+        self.line("VE", date, ("445710", "", ""), piece, (0, vat), "");
+    }
+
+    /// A payment: 411 credit, 512 debit.
+    fn payment(&mut self, date: &str, aux: &str, name: &str, piece: &str, cents: u64, letter: &str) {
+        self.entry += 1;
+        self.line("BQ", date, ("411000", aux, name), piece, (0, cents), letter);
+        self.line("BQ", date, ("512000", "", ""), piece, (cents, 0), "");
+    }
+}
+
+/// The open invoices and what is still owed, by customer kind.
+fn generate(range: std::ops::Range<usize>, accents: bool) -> Fec {
+    let mut f = Fec { lines: Vec::new(), entry: 0 };
+    for k in range {
+        let aux = format!("C{k:03}");
+        let name = if accents { format!("Œuvres Société {k} Éts") } else { format!("Client {k} SARL") };
+        // A history of five invoices settled by their payments (lettering balanced).
+        for h in 0..5 {
+            let letter = format!("H{h}{k}");
+            let piece = format!("F{k}-H{h}");
+            f.invoice("20260105", &aux, &name, &piece, 10_000 + h * 100, &letter);
+            f.payment("20260210", &aux, &name, &format!("V{k}-H{h}"), 10_000 + h * 100, &letter);
+        }
+        match k % 4 {
+            // Nothing open: no case.
+            0 => {}
+            // One invoice open, due 01/10 (date + 30 days).
+            1 => f.invoice("20260901", &aux, &name, &format!("F{k}-A"), 120_000, ""),
+            // Partly paid: 400 € lettered with it (partial lettering).
+            2 => {
+                f.invoice("20260901", &aux, &name, &format!("F{k}-A"), 120_000, &format!("P{k}"));
+                f.payment("20261005", &aux, &name, &format!("V{k}-A"), 40_000, &format!("P{k}"));
+            }
+            // A credit note of 100 € on one invoice, another invoice not yet due,
+            // and a payment nobody lettered.
+            _ => {
+                f.invoice("20260901", &aux, &name, &format!("F{k}-A"), 120_000, &format!("P{k}"));
+                f.entry += 1;
+                f.line("VE", "20260915", ("411000", &aux, &name), &format!("AV{k}"), (0, 10_000), &format!("P{k}"));
+                f.line("VE", "20260915", ("706000", "", ""), &format!("AV{k}"), (10_000, 0), "");
+                f.invoice("20261110", &aux, &name, &format!("F{k}-B"), 50_000, "");
+                f.payment("20261020", &aux, &name, &format!("V{k}-X"), 5_000, "");
+            }
+        }
+    }
+    f
+}
+
+fn text(f: &Fec, sep: &str) -> String {
+    let mut t = HEADER.join(sep);
+    t.push_str("\r\n");
+    for l in &f.lines {
+        t.push_str(&l.join(sep));
+        t.push_str("\r\n");
+    }
+    t
+}
+
+#[test]
+fn a_fec_in_two_encodings_imports_into_cases_that_build_the_expected_letters() {
+    let dir = Dir::new();
+    dir.write("relance.yaml", std::fs::read(fixtures().join("relance.yaml")).unwrap());
+    let a = generate(0..60, false);
+    let b = generate(60..120, true);
+    assert!(a.lines.len() + b.lines.len() >= 2000, "{} lines", a.lines.len() + b.lines.len());
+    let mut utf8 = b"\xEF\xBB\xBF".to_vec();
+    utf8.extend(text(&a, "\t").as_bytes());
+    // One broken line: reported with its place, the rest imported.
+    utf8.extend(b"VE\tVentes\t999\t20260901\t411000\n");
+    dir.write("fec-a.txt", utf8);
+    let b_text = text(&b, "|");
+    let (latin9, _, bad) = encoding_rs::ISO_8859_15.encode(&b_text);
+    assert!(!bad);
+    dir.write("fec-b.txt", &latin9);
+
+    let out = dir.relance(["import", "fec", "fec-a.txt", "--date", "2026-11-22"]).expect_code(1);
+    let err = out.stderr();
+    assert!(err.contains("encodage UTF-8 (BOM), séparateur tabulation"), "{err}");
+    assert!(
+        err.contains(&format!("fec-a.txt:{}: ligne: 5 colonnes ; attendu : 18 comme l'en-tête", a.lines.len() + 2)),
+        "{err}"
+    );
+    assert!(err.contains("45 nouveau(x)"), "{err}");
+    let out = dir.relance(["import", "fec", "fec-b.txt", "--date", "2026-11-22"]).expect_code(0);
+    assert!(out.stderr().contains("encodage ISO-8859-15, séparateur |"), "{}", out.stderr());
+    let case = std::fs::read_to_string(dir.join("C-C061.yaml")).unwrap();
+    assert!(case.contains("name: \"Œuvres Société 61 Éts\""), "{case}");
+    assert!(!dir.join("C-C000.yaml").exists(), "nothing open, no case");
+
+    // Partial lettering: 1200 € less 400 € lettered with the invoice.
+    let case = std::fs::read_to_string(dir.join("C-C002.yaml")).unwrap();
+    assert!(case.contains("{ date: 2026-10-05, amount: 400.00, invoice: \"F2-A\" }"), "{case}");
+    assert!(!case.contains("F2-H0"), "settled history stays out: {case}");
+    // Credit note lettered with its invoice; an unlettered payment names none.
+    let case = std::fs::read_to_string(dir.join("C-C003.yaml")).unwrap();
+    assert!(case.contains("{ date: 2026-09-15, amount: 100.00, invoice: \"F3-A\" }"), "{case}");
+    assert!(case.contains("{ date: 2026-10-20, amount: 50.00 }"), "{case}");
+
+    // The clerk completes every new case (address, hold lifted, a note).
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with("C-") {
+            dir.edit(&name, |t| {
+                t.replace("[\"ADRESSE À COMPLÉTER\"]", "[\"1 rue de la Paix\"]  # vérifiée au téléphone")
+                    .replace("\"00000\"", "\"75002\"")
+                    .replace("VILLE À COMPLÉTER", "Paris")
+                    .replace("hold: \"adresse à compléter (dossier créé par l'import comptable)\"\n", "")
+            });
+        }
+    }
+    // Re-import: the edits stay; the invoices are refreshed (nothing changed).
+    let out = dir.relance(["import", "fec", "fec-b.txt", "--date", "2026-11-23", "--dry-run"]).expect_code(0);
+    assert!(out.stderr().contains("0 nouveau(x), 0 mis à jour, 0 soldé(s), 45 inchangé(s)"), "{}", out.stderr());
+    dir.relance(["build", ".", "--date", "2026-11-22", "--out", "out", "--no-record"]).expect_code(0);
+    let manifest = std::fs::read_to_string(dir.join("out/manifest.csv")).unwrap();
+    let amicales = manifest.lines().filter(|l| l.contains(",letter,amicale,")).count();
+    assert_eq!(amicales, 90, "every customer with an invoice due since 1 October:\n{manifest}");
+    let c003 = manifest.lines().find(|l| l.starts_with("C-C003,")).unwrap();
+    // 1200 + 500 invoiced; 100 credit note and 50 paid; the 500 € of F3-B fall
+    // due on 10/12: 1050 € of principal claimed (F3-A), the credits imputed to
+    // its penalties first (C. civ. 1343-1).
+    assert!(c003.contains(",letter,amicale,"), "{c003}");
+    let case = std::fs::read_to_string(dir.join("C-C063.yaml")).unwrap();
+    assert!(case.contains("# vérifiée au téléphone") && case.contains("city: Paris"), "{case}");
+}
+
+#[test]
+fn a_re_import_keeps_the_clerks_edits_and_reports_what_disappeared() {
+    let dir = Dir::new();
+    dir.write("relance.yaml", std::fs::read(fixtures().join("relance.yaml")).unwrap());
+    let mut f = Fec { lines: Vec::new(), entry: 0 };
+    f.invoice("20260901", "C1", "Dupont SARL", "F-1", 120_000, "");
+    f.invoice("20260905", "C1", "Dupont SARL", "F-2", 30_000, "");
+    dir.write("fec.txt", text(&f, "\t"));
+    dir.relance(["import", "fec", "fec.txt", "--date", "2026-11-22"]).expect_code(0);
+    dir.edit("C-C1.yaml", |t| {
+        t.replace(
+            "hold: \"adresse à compléter (dossier créé par l'import comptable)\"\n",
+            "# client historique, ménager\nhold: \"litige sur F-2\"\n",
+        )
+        .replace("  city: VILLE À COMPLÉTER", "  contact: Mme Martin\n  city: Lyon")
+    });
+    // Next month: F-2 is gone from the books (cancelled), F-1 half paid.
+    let mut g = Fec { lines: Vec::new(), entry: 0 };
+    g.invoice("20260901", "C1", "Dupont SARL", "F-1", 120_000, "L1");
+    g.payment("20261201", "C1", "Dupont SARL", "V-1", 60_000, "L1");
+    dir.write("fec2.txt", text(&g, "\t"));
+    let dry = dir
+        .relance(["import", "fec", "fec2.txt", "--date", "2026-12-02", "--dry-run", "--format", "json"])
+        .expect_code(0);
+    let changes: serde_json::Value = serde_json::from_str(&dry.stdout()).unwrap();
+    assert_eq!(changes[0]["action"], "mis_a_jour");
+    assert_eq!(changes[0]["disappeared"], serde_json::json!(["F-2"]));
+    assert!(std::fs::read_to_string(dir.join("C-C1.yaml")).unwrap().contains("F-2"), "--dry-run writes nothing");
+    dir.relance(["import", "fec", "fec2.txt", "--date", "2026-12-02"]).expect_code(0);
+    let case = std::fs::read_to_string(dir.join("C-C1.yaml")).unwrap();
+    for kept in ["# client historique, ménager", "hold: \"litige sur F-2\"", "contact: Mme Martin", "city: Lyon"] {
+        assert!(case.contains(kept), "{kept:?} lost:\n{case}");
+    }
+    assert!(case.contains("{ date: 2026-12-01, amount: 600.00, invoice: \"F-1\" }"), "{case}");
+    assert!(case.contains("# F-2 : absente de l'import du 2026-12-02, retirée de ce dossier"), "{case}");
+    assert!(!case.contains("number: \"F-2\""), "{case}");
+}
