@@ -241,3 +241,46 @@ fn a_re_import_keeps_the_clerks_edits_and_reports_what_disappeared() {
     assert!(case.contains("# F-2 : absente de l'import du 2026-12-02, retirée de ce dossier"), "{case}");
     assert!(!case.contains("number: \"F-2\""), "{case}");
 }
+
+#[test]
+fn open_items_and_a_customer_directory_as_csv_import_into_cases_ready_to_build() {
+    let dir = Dir::new();
+    let config = std::fs::read_to_string(fixtures().join("relance.yaml")).unwrap();
+    dir.write(
+        "relance.yaml",
+        format!(
+            "{config}import:\n  open_items:\n    columns: {{ customer: Code, name: Client, number: Facture, date: Date, due: Échéance, amount: TTC, paid: Réglé }}\n  customers:\n    columns: {{ customer: Code, name: Raison sociale, address: Adresse, postal_code: CP, city: Ville, email: Courriel }}\n"
+        ),
+    );
+    dir.write(
+        "encours.csv",
+        "Code;Client;Facture;Date;Échéance;TTC;Réglé\n\
+         411DUP;Dupont;FA-1;01/09/2026;01/10/2026;1 234,56;200,00\n\
+         411DUP;Dupont;FA-2;10/09/2026;10/10/2026;480,00;\n\
+         411MAR;Martin;FA-3;15/09/2026;15/10/2026;douze;\n\
+         411LEF;Lefèvre;FA-4;15/11/2026;15/12/2026;99,99;\n",
+    );
+    dir.write(
+        "clients.csv",
+        "Code;Raison sociale;Adresse;CP;Ville;Courriel\n\
+         411DUP;Dupont & Fils SARL;12 rue des Lilas;69003;Lyon;compta@dupont.example\n",
+    );
+    let out = dir
+        .relance(["import", "csv", "encours.csv", "--customers", "clients.csv", "--date", "2026-11-22"])
+        .expect_code(1);
+    let err = out.stderr();
+    assert!(err.contains("encours.csv:4:42: TTC: « douze » ; attendu : un montant comme 1 234,56"), "{err}");
+    assert!(err.contains("2 nouveau(x)"), "{err}");
+    let case = std::fs::read_to_string(dir.join("C-411DUP.yaml")).unwrap();
+    assert!(
+        case.contains("name: \"Dupont & Fils SARL\"") && case.contains("city: \"Lyon\"") && !case.contains("hold:"),
+        "{case}"
+    );
+    assert!(case.contains("{ number: \"FA-1\", date: 2026-09-01, due: 2026-10-01, amount: 1234.56 }"), "{case}");
+    assert!(case.contains("{ date: 2026-10-01, amount: 200.00, invoice: \"FA-1\" }"), "{case}");
+    // Not in the directory: an address to complete, on hold.
+    assert!(std::fs::read_to_string(dir.join("C-411LEF.yaml")).unwrap().contains("hold:"));
+    dir.relance(["build", ".", "--date", "2026-11-22", "--out", "out", "--no-record"]).expect_code(0);
+    let text = fold(&dir.pdf_text("out/letters/C-411DUP-amicale.pdf"));
+    assert!(text.contains("Dupont & Fils SARL") && text.contains("69003 LYON") && text.contains("FA-2"), "{text}");
+}

@@ -42,6 +42,91 @@ pub struct Config {
     /// The SMTP server `relance send` hands the e-mails to.
     #[serde(default)]
     pub smtp: Option<Smtp>,
+    /// How `relance import csv` reads the open items and the customers.
+    #[serde(default)]
+    pub import: Option<ImportConfig>,
+}
+
+/// The column mapping of `relance import csv`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportConfig {
+    /// The CSV of open items: one row per invoice still open.
+    pub open_items: CsvLayout<OpenItemColumns>,
+    /// The customer directory, optional: fills the new cases' debtor.
+    #[serde(default)]
+    pub customers: Option<CsvLayout<CustomerColumns>>,
+}
+
+/// A CSV's format and its columns, named as in its header.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvLayout<C> {
+    /// `;` (default) or `,` or a tab.
+    #[serde(default = "semicolon")]
+    pub separator: String,
+    /// Amounts written `1234,56` (default) rather than `1234.56`.
+    #[serde(default = "yes_import")]
+    pub decimal_comma: bool,
+    /// Dates, as chrono writes them (default `%d/%m/%Y`).
+    #[serde(default = "french_date")]
+    pub date_format: String,
+    /// The columns.
+    pub columns: C,
+}
+
+fn semicolon() -> String {
+    ";".into()
+}
+fn yes_import() -> bool {
+    true
+}
+fn french_date() -> String {
+    "%d/%m/%Y".into()
+}
+
+/// The columns of the open items.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenItemColumns {
+    /// The customer's code (the case is `C-<code>`).
+    pub customer: String,
+    /// Its name, when the file has it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Invoice number.
+    pub number: String,
+    /// Invoice date.
+    pub date: String,
+    /// Due date.
+    pub due: String,
+    /// Amount including VAT.
+    pub amount: String,
+    /// Already paid on it, when the file has it.
+    #[serde(default)]
+    pub paid: Option<String>,
+}
+
+/// The columns of the customer directory.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerColumns {
+    /// The customer's code, as in the open items.
+    pub customer: String,
+    /// Name.
+    pub name: String,
+    /// Street line.
+    pub address: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// City.
+    pub city: String,
+    /// E-mail, optional.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// SIREN, optional.
+    #[serde(default)]
+    pub siren: Option<String>,
 }
 
 impl Config {

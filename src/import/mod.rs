@@ -7,6 +7,7 @@
 //! is. A new case gets the name from the books, an address to complete and
 //! a hold until it is completed (the books have no postal address).
 
+pub mod csv;
 pub mod fec;
 
 use std::collections::BTreeSet;
@@ -183,31 +184,67 @@ fn replace_blocks(text: &str, new: &str) -> String {
     out
 }
 
-/// A new case's text: the name from the books, the rest to complete.
-fn new_case(id: &str, customer: &fec::Customer, blocks: &str, options: &Options) -> String {
-    format!(
-        "# Créé par relance import (FEC, compte {account}) le {date}.\n\
-         # Complétez l'adresse et retirez « hold » : relance import ne touche qu'aux\n\
-         # blocs invoices et payments ; tout le reste de ce fichier vous appartient.\n\
-         id: {id}\n\
-         debtor:\n  type: {kind}\n  name: {name}\n  address: [\"ADRESSE À COMPLÉTER\"]\n  postal_code: \"00000\"\n  city: VILLE À COMPLÉTER\n\
-         hold: {hold}\n\
-         {blocks}",
+/// A new case's text: the debtor from the directory when it has the
+/// customer; else the name from the books, the rest to complete and a hold.
+fn new_case(
+    id: &str,
+    customer: &fec::Customer,
+    known: Option<&csv::Directory>,
+    blocks: &str,
+    options: &Options,
+    source: &str,
+) -> String {
+    let head = format!(
+        "# Créé par relance import ({source}, compte {account}) le {date}.\n\
+         # relance import ne touche qu'aux blocs invoices et payments ;\n\
+         # tout le reste de ce fichier vous appartient.\n",
         account = customer.account,
         date = options.date,
-        kind = options.debtor_type,
-        name = q(&customer.name),
-        hold = q("adresse à compléter (dossier créé par l'import comptable)"),
-    )
+    );
+    match known {
+        Some(d) => {
+            let mut debtor = format!(
+                "debtor:\n  type: {}\n  name: {}\n  address: [{}]\n  postal_code: {}\n  city: {}\n",
+                options.debtor_type,
+                q(&d.name),
+                q(&d.address),
+                q(&d.postal_code),
+                q(&d.city)
+            );
+            if let Some(e) = &d.email {
+                debtor.push_str(&format!("  email: {}\n", q(e)));
+            }
+            if let Some(s) = &d.siren {
+                debtor.push_str(&format!("  siren: {}\n", q(s)));
+            }
+            format!("{head}id: {id}\n{debtor}{blocks}")
+        }
+        None => format!(
+            "{head}# Complétez l'adresse et retirez « hold ».\n\
+             id: {id}\n\
+             debtor:\n  type: {kind}\n  name: {name}\n  address: [\"ADRESSE À COMPLÉTER\"]\n  postal_code: \"00000\"\n  city: VILLE À COMPLÉTER\n\
+             hold: {hold}\n\
+             {blocks}",
+            kind = options.debtor_type,
+            name = q(&customer.name),
+            hold = q("adresse à compléter (dossier créé par l'import comptable)"),
+        ),
+    }
 }
 
-/// Applies the customers of `fec` to the case files of `cases`; returns a
+/// Applies `customers` (from a FEC or open items) to the case files of `cases`; returns a
 /// change per customer with something on its account (or a case), and the
 /// errors of cases that could not be written.
-pub fn apply(cases: &Path, fec: &fec::Fec, options: &Options) -> (Vec<Change>, Vec<InputError>) {
+pub fn apply(
+    cases: &Path,
+    customers: &std::collections::BTreeMap<String, fec::Customer>,
+    directory: &std::collections::BTreeMap<String, csv::Directory>,
+    options: &Options,
+    source: &str,
+) -> (Vec<Change>, Vec<InputError>) {
     let mut changes = Vec::new();
     let mut errors = Vec::new();
-    for customer in fec.customers.values() {
+    for customer in customers.values() {
         let id = case_id(&customer.account);
         let file = cases.join(format!("{id}.yaml"));
         let existing = std::fs::read_to_string(&file).ok();
@@ -238,7 +275,7 @@ pub fn apply(cases: &Path, fec: &fec::Fec, options: &Options) -> (Vec<Change>, V
         let disappeared: Vec<String> =
             before.iter().filter(|(n, _)| !in_books.contains(n.as_str())).map(|(n, _)| n.clone()).collect();
         let text = match &existing {
-            None => new_case(&id, customer, &block, options),
+            None => new_case(&id, customer, directory.get(&customer.account), &block, options, source),
             Some(text) => {
                 let mut block = block.clone();
                 for d in &disappeared {
