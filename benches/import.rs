@@ -31,7 +31,7 @@ fn generate(path: &std::path::Path, lines: usize) {
         let (e, c) = (cents / 100, cents % 100);
         let vat = cents / 6;
         // Every third invoice stays open; the others are settled by a lettered payment.
-        let letter = if entry % 3 == 0 { String::new() } else { format!("L{entry}") };
+        let letter = if entry.is_multiple_of(3) { String::new() } else { format!("L{entry}") };
         writeln!(out, "VE\tVentes\t{entry}\t20260901\t411000\tClients\t{aux}\t{name}\t{piece}\t20260901\tFacture\t{e},{c:02}\t0,00\t{letter}\t\t20260901\t\t").unwrap();
         writeln!(out, "VE\tVentes\t{entry}\t20260901\t706000\tVentes\t\t\t{piece}\t20260901\tFacture\t0,00\t{},{:02}\t\t\t20260901\t\t", (cents - vat) / 100, (cents - vat) % 100).unwrap();
         writeln!(out, "VE\tVentes\t{entry}\t20260901\t445710\tTVA\t\t\t{piece}\t20260901\tFacture\t0,00\t{},{:02}\t\t\t20260901\t\t", vat / 100, vat % 100).unwrap();
