@@ -284,3 +284,22 @@ fn open_items_and_a_customer_directory_as_csv_import_into_cases_ready_to_build()
     let text = fold(&dir.pdf_text("out/letters/C-411DUP-amicale.pdf"));
     assert!(text.contains("Dupont & Fils SARL") && text.contains("69003 LYON") && text.contains("FA-2"), "{text}");
 }
+
+#[test]
+fn an_unbalanced_entry_is_reported_with_its_line_and_the_rest_imported() {
+    let dir = Dir::new();
+    dir.write("relance.yaml", std::fs::read(fixtures().join("relance.yaml")).unwrap());
+    let mut f = Fec { lines: Vec::new(), entry: 0 };
+    f.invoice("20260901", "C1", "Dupont SARL", "F-1", 120_000, "");
+    f.invoice("20260905", "C2", "Martin SA", "F-2", 30_000, "");
+    // The VAT line of F-2 lost: 300 € debit, 250 € credit.
+    f.lines.pop();
+    dir.write("fec.txt", text(&f, "\t"));
+    let out = dir.relance(["import", "fec", "fec.txt", "--date", "2026-11-22"]).expect_code(1);
+    assert!(
+        out.stderr().contains("fec.txt:5: EcritureNum: écriture 2 du journal VE déséquilibrée : débit − crédit = 50"),
+        "{}",
+        out.stderr()
+    );
+    assert!(out.stderr().contains("2 nouveau(x)"), "{}", out.stderr());
+}
