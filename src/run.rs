@@ -256,25 +256,7 @@ fn deliver_case(
         path: rel.clone(),
         source,
     })?;
-    let (owed, due) = (letter.owed, letter.due);
-    let issued = Issued {
-        entry: Issued::id(&letter.case.id.0, due.level, letter.date),
-        case: letter.case.id.0.clone(),
-        level: due.level,
-        channel: due.channel,
-        date: letter.date,
-        deadline: due.deadline,
-        invoices: owed
-            .invoices
-            .iter()
-            .map(|i| Claimed { number: i.number.clone(), outstanding: i.outstanding })
-            .collect(),
-        total: owed.total,
-        file: format!("letters/{name}"),
-        sha256: sha256_hex(&built.pdf),
-        run: String::new(),
-        address: letter.case.debtor.address_lines(),
-    };
+    let issued = issued_entry(&letter, format!("letters/{name}"), sha256_hex(&built.pdf));
     let (pages, draft) = (built.pages, settings.draft);
     let copy_names = copies.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(" ");
     let pdf = Document { name, bytes: built.pdf, pages };
@@ -282,9 +264,33 @@ fn deliver_case(
     Ok(Some(Done { issued, pages, draft, copies: copy_names, delivery }))
 }
 
+/// The journal entry of what a case was issued: its letter's file and
+/// sha256, or the call sheet.
+fn issued_entry(letter: &Letter, file: String, sha256: String) -> Issued {
+    let Letter { case, owed, due, date } = *letter;
+    Issued {
+        entry: Issued::id(&case.id.0, due.level, date),
+        case: case.id.0.clone(),
+        level: due.level,
+        channel: due.channel,
+        date,
+        deadline: due.deadline,
+        invoices: owed
+            .invoices
+            .iter()
+            .map(|i| Claimed { number: i.number.clone(), outstanding: i.outstanding })
+            .collect(),
+        total: owed.total,
+        file,
+        sha256,
+        run: String::new(),
+        address: case.debtor.address_lines(),
+    }
+}
+
 /// The telephone step of a case: no letter, a line of the call sheet.
 fn call(letter: &Letter) -> Done {
-    let Letter { case, owed, due, date } = *letter;
+    let Letter { case, owed, due: _, date } = *letter;
     let history = case
         .letters
         .iter()
@@ -310,24 +316,7 @@ fn call(letter: &Letter) -> Done {
         history,
         broken_promise: case.broken_promise.clone(),
     };
-    let issued = Issued {
-        entry: Issued::id(&case.id.0, due.level, date),
-        case: case.id.0.clone(),
-        level: due.level,
-        channel: due.channel,
-        date,
-        deadline: due.deadline,
-        invoices: owed
-            .invoices
-            .iter()
-            .map(|i| Claimed { number: i.number.clone(), outstanding: i.outstanding })
-            .collect(),
-        total: owed.total,
-        file: CALL_SHEET.to_string(),
-        sha256: String::new(),
-        run: String::new(),
-        address: case.debtor.address_lines(),
-    };
+    let issued = issued_entry(letter, CALL_SHEET.to_string(), String::new());
     Done { issued, pages: 0, draft: false, copies: String::new(), delivery: Delivery::Call(Box::new(call)) }
 }
 

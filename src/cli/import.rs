@@ -89,21 +89,25 @@ pub(crate) fn run(args: Args) -> ExitCode {
     let options = import::Options { payment_days, debtor_type, dry_run, date: date.unwrap_or_else(super::today) };
     let (changes, errors) = import::apply(&cases, &fec.customers, &Default::default(), &options, "FEC");
     print_input_errors(&errors);
+    report(&changes, format, dry_run, fec.errors.len() + errors.len())
+}
+
+/// Prints the changes and the summary line; the exit code.
+fn report(changes: &[import::Change], format: Format, dry_run: bool, errors: usize) -> ExitCode {
     match format {
         Format::Json => print_json(&changes),
-        Format::Table => print!("{}", import::table(&changes)),
+        Format::Table => print!("{}", import::table(changes)),
     }
     let count = |a: import::Action| changes.iter().filter(|c| c.action == a).count();
     eprintln!(
-        "{}{} nouveau(x), {} mis à jour, {} soldé(s), {} inchangé(s) ; {} ligne(s) en erreur",
+        "{}{} nouveau(x), {} mis à jour, {} soldé(s), {} inchangé(s) ; {errors} ligne(s) en erreur",
         if dry_run { "(--dry-run, rien d'écrit) " } else { "" },
         count(import::Action::Nouveau),
         count(import::Action::MisAJour),
         count(import::Action::Solde),
         count(import::Action::Inchange),
-        fec.errors.len() + errors.len()
     );
-    if fec.errors.is_empty() && errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 #[allow(clippy::too_many_arguments)] // the subcommand's own flags, destructured
@@ -151,19 +155,5 @@ fn csv(
     let options = import::Options { payment_days: 0, debtor_type, dry_run, date: date.unwrap_or_else(super::today) };
     let (changes, more) = import::apply(&cases, &items, &directory, &options, "CSV");
     print_input_errors(&more);
-    match format {
-        Format::Json => print_json(&changes),
-        Format::Table => print!("{}", import::table(&changes)),
-    }
-    let count = |a: import::Action| changes.iter().filter(|c| c.action == a).count();
-    eprintln!(
-        "{}{} nouveau(x), {} mis à jour, {} soldé(s), {} inchangé(s) ; {} ligne(s) en erreur",
-        if dry_run { "(--dry-run, rien d'écrit) " } else { "" },
-        count(import::Action::Nouveau),
-        count(import::Action::MisAJour),
-        count(import::Action::Solde),
-        count(import::Action::Inchange),
-        errors.len() + more.len()
-    );
-    if errors.is_empty() && more.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    report(&changes, format, dry_run, errors.len() + more.len())
 }
