@@ -2,7 +2,8 @@
 # The project's test command (README "Run the tests"): installs, when they
 # are missing, the Debian packages the tests use (poppler-utils: pdftotext
 # and pdfinfo read the PDFs back; python3-aiosmtpd: the real SMTP server
-# relance send talks to), then runs the whole test suite.
+# relance send talks to) and the Python package drafthorse (a Factur-X
+# writer, for the import tests), then runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -14,5 +15,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# drafthorse (PyPI): the real Factur-X writer the import tests make invoices with.
+python3 -c 'import drafthorse' >/dev/null 2>&1 || python3 -m pip install --quiet drafthorse
 # Snapshots are compared, never written, in CI (insta reads CI=true).
 cargo test --locked "$@"

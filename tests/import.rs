@@ -303,3 +303,66 @@ fn an_unbalanced_entry_is_reported_with_its_line_and_the_rest_imported() {
     );
     assert!(out.stderr().contains("2 nouveau(x)"), "{}", out.stderr());
 }
+
+/// Five Factur-X invoices written by drafthorse (a real Factur-X writer,
+/// PyPI package installed by .ci/test.sh) on one of the fixtures' PDFs.
+fn facturx_invoices(dir: &Dir) -> Vec<std::path::PathBuf> {
+    let out = dir.join("recues");
+    let status = std::process::Command::new("python3")
+        .arg(root().join("tests/data/make_facturx.py"))
+        .arg(fixtures().join("invoices/F-2026-0042.pdf"))
+        .arg(&out)
+        .status()
+        .expect("python3 with drafthorse (pip install drafthorse; .ci/test.sh installs it)");
+    assert!(status.success());
+    let mut files: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 5);
+    files
+}
+
+#[test]
+fn factur_x_invoices_from_a_real_writer_import_and_travel_with_the_letters() {
+    let dir = Dir::new();
+    dir.write("relance.yaml", std::fs::read(fixtures().join("relance.yaml")).unwrap());
+    let files = facturx_invoices(&dir);
+    let mut cmd = dir.relance(["import", "facturx", "--date", "2026-11-22"]);
+    for f in &files {
+        cmd = cmd.arg(f);
+    }
+    let out = cmd.expect_code(0);
+    assert!(out.stderr().contains("4 nouveau(x)"), "{}", out.stderr());
+    // BT-1, BT-2, BT-9, BT-115; buyer BT-44, BT-47, BT-49, BT-50, BT-52, BT-53.
+    let case = std::fs::read_to_string(dir.join("C-732829320.yaml")).unwrap();
+    for want in [
+        "name: \"Dupont & Fils SARL\"",
+        "address: [\"12 rue des Lilas\"]",
+        "postal_code: \"69003\"",
+        "city: \"Lyon\"",
+        "email: \"compta@dupont.example\"",
+        "siren: \"732829320\"",
+        "{ number: \"FX-2026-001\", date: 2026-09-01, due: 2026-10-01, amount: 1200.00, file: \"factures/FX-2026-001.pdf\" }",
+        "{ number: \"FX-2026-002\", date: 2026-09-15, due: 2026-10-15, amount: 300.00, file: \"factures/FX-2026-002.pdf\" }",
+    ] {
+        assert!(case.contains(want), "{want:?} not in\n{case}");
+    }
+    // No BT-9: the invoice date + 30 days, said in the case.
+    let roux = std::fs::read_to_string(dir.join("C-404833048.yaml")).unwrap();
+    assert!(roux.contains("due: 2026-11-04, amount: 90.00") && roux.contains("# échéance : date + 30 jours"), "{roux}");
+    // Imported again: nothing twice.
+    let mut again = dir.relance(["import", "facturx", "--date", "2026-11-23"]);
+    for f in &files {
+        again = again.arg(f);
+    }
+    let again = again.expect_code(0);
+    assert!(again.stderr().contains("0 nouveau(x), 0 mis à jour"), "{}", again.stderr());
+    // The letters carry the Factur-X PDF as the invoice copy.
+    dir.relance(["build", ".", "--date", "2026-11-22", "--out", "out", "--no-record"]).expect_code(0);
+    let manifest = std::fs::read_to_string(dir.join("out/manifest.csv")).unwrap();
+    let garnier = manifest.lines().find(|l| l.starts_with("C-552100554,")).unwrap();
+    assert!(garnier.contains(",letter,amicale,") && garnier.contains("FX-2026-003.pdf"), "{garnier}");
+    let pack = dir.join("out/pack-courrier.pdf");
+    assert!(pdf_text(&pack).contains("F-2026-0042"), "the Factur-X PDF (made on F-2026-0042's page) is in the pack");
+    let eml = std::fs::read_to_string(dir.join("out/emails/C-732829320.eml")).unwrap();
+    assert!(eml.contains("FX-2026-001.pdf") && eml.contains("FX-2026-002.pdf"), "both copies attached");
+}

@@ -38,6 +38,29 @@ enum Source {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Factur-X / ZUGFeRD invoices (PDF with their CII XML): added to their buyers' cases, the PDF attached to the letters.
+    Facturx {
+        /// The invoices (PDF files).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Folder of case files to create and update; defaults to the current folder.
+        #[arg(long, default_value = ".")]
+        cases: PathBuf,
+        /// Days from an invoice's date to its due date when the invoice has none (profile MINIMUM).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=365))]
+        payment_days: u32,
+        /// Debtor type of the new cases.
+        #[arg(long, default_value = "professionnel", value_parser = ["professionnel", "particulier"])]
+        debtor_type: String,
+        /// Say what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Date of the import (YYYY-MM-DD); defaults to today.
+        #[arg(long, value_parser = super::parse_date)]
+        date: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// A CSV of open items (and a customer directory), columns named in relance.yaml (import:).
     Csv {
         /// The open items: one row per invoice still open.
@@ -72,6 +95,21 @@ pub(crate) fn run(args: Args) -> ExitCode {
         }
         Source::Csv { file, customers, cases, config, debtor_type, dry_run, date, format } => {
             return csv(file, customers, cases, config, debtor_type, dry_run, date, format);
+        }
+        Source::Facturx { files, cases, payment_days, debtor_type, dry_run, date, format } => {
+            if !cases.is_dir() {
+                return fail(&format!(
+                    "{}: ce dossier n'existe pas ; attendu : le dossier des dossiers",
+                    cases.display()
+                ));
+            }
+            let options =
+                import::Options { payment_days, debtor_type, dry_run, date: date.unwrap_or_else(super::today) };
+            let (customers, directory, errors) = import::facturx(&cases, &files, &options);
+            print_input_errors(&errors);
+            let (changes, more) = import::apply(&cases, &customers, &directory, &options, "Factur-X");
+            print_input_errors(&more);
+            return report(&changes, format, dry_run, errors.len() + more.len());
         }
     };
     let fec = match import::fec::read(&file) {

@@ -157,6 +157,7 @@ pub fn read_open_items(
             due: Some(date(&c.due)?),
             amount: money(&c.amount)?,
             settled: false,
+            file: None,
         };
         let paid = match &c.paid {
             Some(p) => money(p)?,

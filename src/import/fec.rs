@@ -29,6 +29,8 @@ pub struct OpenInvoice {
     pub amount: Decimal,
     /// Settled by its lettering: kept only to close an existing case.
     pub settled: bool,
+    /// A copy of the invoice, relative to the case file.
+    pub file: Option<String>,
 }
 
 /// A credit on a customer account: a payment or a credit note.
@@ -368,6 +370,7 @@ fn customer(key: &str, name: String, list: &[Line]) -> Customer {
                 due: l.due,
                 amount: l.debit,
                 settled: is_settled,
+                file: None,
             }),
         }
     }

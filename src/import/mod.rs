@@ -8,6 +8,7 @@
 //! a hold until it is completed (the books have no postal address).
 
 pub mod csv;
+pub mod facturx;
 pub mod fec;
 
 use std::collections::BTreeSet;
@@ -117,11 +118,12 @@ fn blocks(
             Some(d) => (d, String::new()),
             None => (
                 i.date.checked_add_days(Days::new(u64::from(options.payment_days))).unwrap_or(i.date),
-                format!("   # échéance : date + {} jours (le FEC ne la donne pas)", options.payment_days),
+                format!("   # échéance : date + {} jours (absente de la source)", options.payment_days),
             ),
         };
+        let file = i.file.as_deref().map(|f| format!(", file: {}", q(f))).unwrap_or_default();
         text.push_str(&format!(
-            "  - {{ number: {}, date: {}, due: {}, amount: {} }}{note}\n",
+            "  - {{ number: {}, date: {}, due: {}, amount: {}{file} }}{note}\n",
             q(&i.number),
             i.date,
             due,
@@ -347,4 +349,95 @@ pub fn table(changes: &[Change]) -> String {
         &rows,
         &[3, 4],
     )
+}
+
+/// The Factur-X invoices of `paths`, copied into `<cases>/factures/` (the
+/// copy attached to the letters), added to their buyers' cases: an
+/// invoice already in a case is left as it is; the case's other invoices
+/// and payments stay.
+pub fn facturx(
+    cases: &Path,
+    paths: &[PathBuf],
+    options: &Options,
+) -> (
+    std::collections::BTreeMap<String, fec::Customer>,
+    std::collections::BTreeMap<String, csv::Directory>,
+    Vec<InputError>,
+) {
+    let mut customers: std::collections::BTreeMap<String, fec::Customer> = Default::default();
+    let mut directory: std::collections::BTreeMap<String, csv::Directory> = Default::default();
+    let mut errors = Vec::new();
+    // The buyers with an invoice their case does not have yet: the others
+    // are left untouched.
+    let mut fresh = BTreeSet::new();
+    for path in paths {
+        let inv = match facturx::read(path) {
+            Ok(i) => i,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let account = inv.buyer_key.clone();
+        let safe: String = inv
+            .number
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+            .collect();
+        let rel = format!("factures/{safe}.pdf");
+        if !options.dry_run {
+            let copied = std::fs::read(path).and_then(|b| crate::atomic::write_atomic(&cases.join(&rel), &b));
+            if let Err(e) = copied {
+                errors
+                    .push(InputError::new(path, format!("copie dans {} impossible : {e}", cases.join(&rel).display())));
+                continue;
+            }
+        }
+        let customer = customers.entry(account.clone()).or_insert_with(|| {
+            // The invoices and payments the case has already.
+            let mut c = fec::Customer { account: account.clone(), name: inv.buyer.name.clone(), ..Default::default() };
+            let file = cases.join(format!("{}.yaml", case_id(&account)));
+            if let Ok(case) = std::fs::read_to_string(&file)
+                .map_err(|_| ())
+                .and_then(|t| crate::case::parse_case(&file, &t).map_err(|_| ()))
+            {
+                for i in &case.invoices {
+                    c.invoices.push(fec::OpenInvoice {
+                        number: i.number.clone(),
+                        date: i.date.0,
+                        due: Some(i.due.0),
+                        amount: i.amount.0,
+                        settled: false,
+                        file: i.file.clone(),
+                    });
+                }
+                for p in &case.payments {
+                    c.credits.push(fec::Credit {
+                        date: p.date.0,
+                        amount: p.amount.0,
+                        invoice: p.invoice.clone(),
+                        settled: false,
+                    });
+                }
+            }
+            c
+        });
+        if customer.invoices.iter().any(|i| i.number == inv.number) {
+            continue;
+        }
+        fresh.insert(account.clone());
+        customer.invoices.push(fec::OpenInvoice {
+            number: inv.number.clone(),
+            date: inv.date,
+            due: inv.due,
+            amount: inv.amount_due,
+            settled: false,
+            file: Some(rel),
+        });
+        if inv.has_address {
+            directory.insert(account, inv.buyer.clone());
+        }
+    }
+    customers.retain(|k, _| fresh.contains(k));
+    (customers, directory, errors)
 }
