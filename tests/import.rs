@@ -366,3 +366,23 @@ fn factur_x_invoices_from_a_real_writer_import_and_travel_with_the_letters() {
     let eml = std::fs::read_to_string(dir.join("out/emails/C-732829320.eml")).unwrap();
     assert!(eml.contains("FX-2026-001.pdf") && eml.contains("FX-2026-002.pdf"), "both copies attached");
 }
+
+#[test]
+fn two_fiscal_years_in_one_fec_count_an_invoice_carried_forward_once() {
+    // F-9 invoiced in 2025 (VE), restated in the opening entries of 2026
+    // (journal AN): one invoice of 500 €, not two.
+    let dir = Dir::new();
+    dir.write("relance.yaml", std::fs::read(fixtures().join("relance.yaml")).unwrap());
+    let mut f = Fec { lines: Vec::new(), entry: 0 };
+    f.invoice("20251201", "C9", "Faure SA", "F-9", 50_000, "");
+    f.entry += 1;
+    f.line("AN", "20260101", ("411000", "C9", "Faure SA"), "F-9", (50_000, 0), "");
+    f.line("AN", "20260101", ("890000", "", ""), "F-9", (0, 50_000), "");
+    f.invoice("20260301", "C9", "Faure SA", "F-10", 12_000, "");
+    dir.write("fec.txt", text(&f, "|"));
+    dir.relance(["import", "fec", "fec.txt", "--date", "2026-11-22"]).expect_code(0);
+    let case = std::fs::read_to_string(dir.join("C-C9.yaml")).unwrap();
+    assert_eq!(case.matches("number: \"F-9\"").count(), 1, "{case}");
+    assert!(case.contains("{ number: \"F-9\", date: 2025-12-01, due: 2025-12-31, amount: 500.00 }"), "{case}");
+    assert!(case.contains("number: \"F-10\""), "{case}");
+}
