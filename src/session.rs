@@ -99,6 +99,9 @@ impl Session {
         };
         let renderer = Renderer::new(&templates);
         let fonts = Fonts::load(&templates);
+        // `--rates` first, else `rates:` of relance.yaml (relative to it).
+        let from_config = config.rates.as_ref().map(|r| config_path.parent().unwrap_or(Path::new(".")).join(r));
+        let rates = rates.or(from_config.as_deref());
         let rates = match rates {
             None => RateTable::builtin(),
             Some(path) => {

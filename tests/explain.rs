@@ -119,3 +119,18 @@ fn an_updated_rate_table_can_be_passed_without_rebuilding() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("rates.csv: ligne 2 :"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_rate_table_named_in_relance_yaml_serves_every_command() {
+    let dir = Dir::with_fixtures();
+    // The shipped table plus an illustrative 2026-S2 row (figures made up for the test).
+    let table = std::fs::read_to_string(root().join("data/rates.csv")).unwrap()
+        + "2026-S2,2.15,2025-06-11,6.67,2.50,\"ligne d'essai\"\n";
+    dir.write("taux/rates.csv", table);
+    dir.edit("relance.yaml", |t| format!("{t}rates: taux/rates.csv\n"));
+    let explain = dir.relance(["explain", "dupont.yaml", "--date", "2026-11-22"]).expect_code(0).stdout();
+    assert!(explain.contains("ligne d'essai"), "{explain}");
+    assert!(!explain.contains("pas de taux pour le semestre 2026-S2"), "{explain}");
+    let plan = dir.relance(["plan", ".", "--date", "2026-11-22", "--format", "json"]).expect_code(0).stdout();
+    assert!(!plan.contains("pas de taux pour le semestre 2026-S2"), "{plan}");
+}

@@ -45,6 +45,10 @@ pub struct Config {
     /// How `relance import csv` reads the open items and the customers.
     #[serde(default)]
     pub import: Option<ImportConfig>,
+    /// A rate table to use instead of the one built in (laid out like
+    /// data/rates.csv), relative to this file: set once, for every command.
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub rates: Option<String>,
 }
 
 /// The column mapping of `relance import csv`.
