@@ -26,7 +26,27 @@ pub(crate) fn write_whole(path: &Path, bytes: &[u8], flush: Flush) -> std::io::R
 pub(crate) fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    tempfile::Builder::new().prefix(".relance-").suffix(".tmp").tempfile_in(dir)
+    tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX).tempfile_in(dir)
+}
+
+const TEMP_PREFIX: &str = ".relance-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes from `dir` the temporary files ([`temporary_beside`]) a killed
+/// writer left; how many. A folder that does not exist has none.
+pub(crate) fn remove_temporaries(dir: &Path) -> std::io::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(0) };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// When a file's bytes must reach the disk.

@@ -665,16 +665,7 @@ pub fn build(session: &Session, cases: &Path, out: &Path, settings: &Settings) -
 pub fn remove_leftovers(out: &Path) -> std::io::Result<usize> {
     let mut removed = 0;
     for dir in [out.to_path_buf(), out.join("letters"), out.join("emails")] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries {
-            let entry = entry?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with(".relance-") && name.ends_with(".tmp") && entry.file_type()?.is_file() {
-                std::fs::remove_file(entry.path())?;
-                removed += 1;
-            }
-        }
+        removed += crate::atomic::remove_temporaries(&dir)?;
     }
     Ok(removed)
 }

@@ -565,19 +565,6 @@ fn lock(dir: &Path, name: &str, exclusive: bool) -> Result<std::fs::File, Journa
     Ok(file)
 }
 
-/// Removes the temporary files a killed writer left in the journal folder.
-fn remove_leftovers(dir: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(".relance-") && name.ends_with(".tmp") && entry.file_type()?.is_file() {
-            std::fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
-}
-
 /// Writes one journal file, whole: header, then `entries`. The name is
 /// derived from the run (date, shard and entries), so that a run made again
 /// after a crash writes the same file.
@@ -749,7 +736,7 @@ impl Lock {
         } else {
             // Alone on the journal: a temporary file here is what a killed
             // writer left (every writer holds this lock).
-            remove_leftovers(dir)
+            crate::atomic::remove_temporaries(dir)
                 .map_err(|e| JournalError(InputError::new(dir, format!("nettoyage impossible : {e}"))))?;
         }
         Ok(Lock { _files: files })
