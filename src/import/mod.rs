@@ -85,13 +85,15 @@ pub struct Change {
 /// A case id from an account number: `C-` and the account, characters
 /// outside `[A-Za-z0-9._-]` as `-`.
 pub fn case_id(account: &str) -> String {
-    let cleaned: String = account
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
-        .collect();
-    let mut id = format!("C-{cleaned}");
+    let mut id = format!("C-{}", safe_name(account));
     id.truncate(64);
     id
+}
+
+/// `text` with every character outside `[A-Za-z0-9._-]` as `-`: a case id,
+/// a file name.
+fn safe_name(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
 }
 
 /// YAML text of a string, double-quoted (JSON strings are YAML).
@@ -379,12 +381,7 @@ pub fn facturx(
             }
         };
         let account = inv.buyer_key.clone();
-        let safe: String = inv
-            .number
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
-            .collect();
-        let rel = format!("factures/{safe}.pdf");
+        let rel = format!("factures/{}.pdf", safe_name(&inv.number));
         if !options.dry_run {
             let copied = std::fs::read(path).and_then(|b| crate::atomic::write_atomic(&cases.join(&rel), &b));
             if let Err(e) = copied {
