@@ -8,7 +8,9 @@
 
 use std::io::Write;
 use std::process::Command;
-use std::time::Instant;
+
+mod support;
+use support::{median, run};
 
 const RUNS: usize = 3;
 
@@ -43,27 +45,6 @@ fn generate(path: &std::path::Path, lines: usize) {
             written += 2;
         }
     }
-}
-
-/// Runs `cmd`; its wall time and peak resident memory (wait4 reaps it, which
-/// clippy cannot see).
-#[allow(clippy::zombie_processes)]
-fn run(cmd: &mut Command) -> (f64, f64) {
-    let start = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child and fills `usage`.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let secs = start.elapsed().as_secs_f64();
-    assert_eq!(pid, child.id() as i32);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "relance failed: {status}");
-    (secs, usage.ru_maxrss as f64 / 1024.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
 }
 
 fn main() {

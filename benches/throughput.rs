@@ -9,7 +9,9 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
+
+mod support;
+use support::{median, run};
 
 const RUNS: usize = 3;
 
@@ -126,27 +128,6 @@ fn generate(dir: &Path, n: usize) {
     for i in 0..n {
         std::fs::write(dir.join(format!("case-{i:06}.yaml")), case(&mut rng, i)).unwrap();
     }
-}
-
-/// Runs a command; returns (wall seconds, peak RSS in MiB) of that process.
-// The child is reaped by wait4, which also gives its resource usage.
-#[allow(clippy::zombie_processes)]
-fn run(cmd: &mut Command) -> (f64, f64) {
-    let start = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child and fills `usage`.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let secs = start.elapsed().as_secs_f64();
-    assert_eq!(pid, child.id() as i32);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "relance failed: {status}");
-    (secs, usage.ru_maxrss as f64 / 1024.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
 }
 
 fn main() {
