@@ -5,15 +5,6 @@
 
 use crate::util::*;
 
-/// The letters a run of `dir` at `date` built.
-fn letters(dir: &Dir, out: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir.join(out).join("letters"))
-        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
 fn journal_files(dir: &Dir) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("journal"))
         .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
@@ -35,12 +26,12 @@ fn build(dir: &Dir, date: &str, out: &str, extra: &[&str]) -> Outcome {
 fn daily_runs_issue_each_letter_once_and_escalate_from_the_journal() {
     let dir = Dir::with_fixtures();
     assert_eq!(build(&dir, "2026-11-22", "d1", &[]).output.status.code(), Some(0));
-    assert_eq!(letters(&dir, "d1").len(), 6);
+    assert_eq!(dir.letters("d1").len(), 6);
     assert_eq!(journal_files(&dir).len(), 1);
     // The same day again: the same letters, byte for byte, nothing recorded twice.
     assert_eq!(build(&dir, "2026-11-22", "d1-again", &[]).output.status.code(), Some(0));
-    assert_eq!(letters(&dir, "d1-again"), letters(&dir, "d1"));
-    for name in letters(&dir, "d1") {
+    assert_eq!(dir.letters("d1-again"), dir.letters("d1"));
+    for name in dir.letters("d1") {
         let a = std::fs::read(dir.join("d1/letters").join(&name)).unwrap();
         let b = std::fs::read(dir.join("d1-again/letters").join(&name)).unwrap();
         assert!(a == b, "{name} differs");
@@ -48,13 +39,13 @@ fn daily_runs_issue_each_letter_once_and_escalate_from_the_journal() {
     assert_eq!(journal_files(&dir).len(), 1, "no second journal file");
     // The next day: nothing became due.
     build(&dir, "2026-11-23", "d2", &[]);
-    assert!(letters(&dir, "d2").is_empty(), "{:?}", letters(&dir, "d2"));
+    assert!(dir.letters("d2").is_empty(), "{:?}", dir.letters("d2"));
     // The policy: formelle 15 days after the amicale; DUPONT had its formelle
     // on the 22nd, so its avertissement is due on 7 December, not before.
     build(&dir, "2026-12-06", "d15", &[]);
-    assert!(!letters(&dir, "d15").iter().any(|l| l.starts_with("DUPONT-001")), "{:?}", letters(&dir, "d15"));
+    assert!(!dir.letters("d15").iter().any(|l| l.starts_with("DUPONT-001")), "{:?}", dir.letters("d15"));
     build(&dir, "2026-12-07", "d16", &[]);
-    assert!(letters(&dir, "d16").contains(&"DUPONT-001-avertissement.pdf".to_string()), "{:?}", letters(&dir, "d16"));
+    assert!(dir.letters("d16").contains(&"DUPONT-001-avertissement.pdf".to_string()), "{:?}", dir.letters("d16"));
     let history = dir.relance(["journal", ".", "--case", "DUPONT-001"]).expect_code(0).stdout();
     assert!(
         history.contains("DUPONT-001/formelle/2026-11-22") && history.contains("DUPONT-001/avertissement/2026-12-07"),
@@ -72,7 +63,7 @@ fn drafts_reprints_and_plans_record_nothing() {
     build(&dir, "2026-11-22", "reprint", &["--no-record"]);
     dir.relance(["plan", ".", "--date", "2026-11-22"]).expect_code(0);
     assert!(journal_files(&dir).is_empty(), "{:?}", journal_files(&dir));
-    assert_eq!(letters(&dir, "reprint").len(), 6);
+    assert_eq!(dir.letters("reprint").len(), 6);
 }
 
 #[test]
@@ -100,7 +91,7 @@ fn a_voided_letter_is_ignored_by_escalation() {
         .expect_code(0);
     // The formelle was never posted: the next day it is due again.
     build(&dir, "2026-11-23", "d2", &[]);
-    assert_eq!(letters(&dir, "d2"), ["DUPONT-001-formelle.pdf"]);
+    assert_eq!(dir.letters("d2"), ["DUPONT-001-formelle.pdf"]);
     let history = dir.relance(["journal", ".", "--case", "DUPONT-001"]).expect_code(0).stdout();
     assert!(history.contains("annulée le 2026-11-22 : bourrage"), "{history}");
     let again = dir
@@ -121,10 +112,10 @@ fn letters_written_but_not_recorded_are_issued_again_identically_and_recorded() 
     // As if killed after the letters and before the journal.
     build(&dir, "2026-11-22", "out", &["--no-record"]);
     let first: Vec<Vec<u8>> =
-        letters(&dir, "out").iter().map(|n| std::fs::read(dir.join("out/letters").join(n)).unwrap()).collect();
+        dir.letters("out").iter().map(|n| std::fs::read(dir.join("out/letters").join(n)).unwrap()).collect();
     build(&dir, "2026-11-22", "out", &[]);
     let again: Vec<Vec<u8>> =
-        letters(&dir, "out").iter().map(|n| std::fs::read(dir.join("out/letters").join(n)).unwrap()).collect();
+        dir.letters("out").iter().map(|n| std::fs::read(dir.join("out/letters").join(n)).unwrap()).collect();
     assert!(first == again);
     assert_eq!(journal_files(&dir).len(), 1);
 }
@@ -141,7 +132,7 @@ fn hostile_journal_files_are_errors_with_their_place() {
     let out = build(&dir, "2026-11-22", "out", &[]);
     assert_eq!(out.output.status.code(), Some(1), "{}", out.stderr());
     assert!(out.stderr().contains("journal/a.jsonl:2: entry: entrée illisible"), "{}", out.stderr());
-    assert!(letters(&dir, "out").contains(&"MOREAU-003-avertissement.pdf".to_string()));
+    assert!(dir.letters("out").contains(&"MOREAU-003-avertissement.pdf".to_string()));
     // A line of which no case can be read: nothing can be trusted.
     let dir = Dir::with_fixtures();
     dir.write("journal/b.jsonl", format!("{header}not json\n"));
@@ -310,7 +301,7 @@ fn a_recorded_tracking_number_is_cited_by_the_next_letter() {
         )
     });
     build(&dir, "2026-11-22", "d1", &[]);
-    assert!(letters(&dir, "d1").contains(&"MOREAU-003-avertissement.pdf".to_string()));
+    assert!(dir.letters("d1").contains(&"MOREAU-003-avertissement.pdf".to_string()));
     let csv = std::fs::read_to_string(dir.join("d1/depot-lrar.csv")).unwrap();
     let filled: Vec<String> = csv
         .lines()
@@ -336,7 +327,7 @@ fn a_received_mise_en_demeure_starts_its_deadline_and_the_consumer_interest() {
     // MOREAU (a consumer) had her avertissement on the 22nd: mise en demeure
     // by registered letter ten days later.
     build(&dir, "2026-12-02", "d2", &[]);
-    assert!(letters(&dir, "d2").contains(&"MOREAU-003-mise-en-demeure.pdf".to_string()), "{:?}", letters(&dir, "d2"));
+    assert!(dir.letters("d2").contains(&"MOREAU-003-mise-en-demeure.pdf".to_string()), "{:?}", dir.letters("d2"));
     let plan = dir.relance(["plan", ".", "--date", "2026-12-03"]).expect_code(0).stdout();
     let moreau = plan.lines().find(|l| l.starts_with("MOREAU-003")).unwrap();
     assert!(moreau.contains("avis de réception non enregistré (relance record)"), "{moreau}");

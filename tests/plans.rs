@@ -13,12 +13,7 @@ const PLAN: &str = "echeancier:
 ";
 
 fn letters(dir: &Dir, out: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir.join(out).join("letters"))
-        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    names.retain(|n| n.starts_with("DUPONT-001"));
-    names.sort();
-    names
+    dir.letters(out).into_iter().filter(|n| n.starts_with("DUPONT-001")).collect()
 }
 
 fn plan_row(dir: &Dir, date: &str) -> String {

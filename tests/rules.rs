@@ -4,14 +4,6 @@
 
 use crate::util::*;
 
-fn letters(dir: &Dir, out: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir.join(out).join("letters"))
-        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
 fn plan_row(dir: &Dir, date: &str, id: &str) -> String {
     let plan = dir.relance(["plan", ".", "--date", date]).expect_code(0).stdout();
     fold(plan.lines().find(|l| l.starts_with(id)).unwrap())
@@ -26,7 +18,7 @@ fn a_courtesy_reminder_goes_before_the_due_date_once() {
     // BERNARD's invoice falls due on 20 November: the reminder on the 15th.
     assert!(plan_row(&dir, "2026-11-14", "BERNARD-009").contains("rien à réclamer"));
     dir.relance(["build", ".", "--date", "2026-11-15", "--out", "d1"]).expect_code(0);
-    assert!(letters(&dir, "d1").contains(&"BERNARD-009-courtoisie.pdf".to_string()), "{:?}", letters(&dir, "d1"));
+    assert!(dir.letters("d1").contains(&"BERNARD-009-courtoisie.pdf".to_string()), "{:?}", dir.letters("d1"));
     let text = fold(&dir.pdf_text("d1/letters/BERNARD-009-courtoisie.pdf"));
     for want in [
         "Objet : Rappel d’échéance — facture n° F-2026-0120",
@@ -39,9 +31,9 @@ fn a_courtesy_reminder_goes_before_the_due_date_once() {
     assert!(dir.join("d1/emails/BERNARD-009.eml").exists());
     // Once: not the next day; and the amicale still comes on time.
     dir.relance(["build", ".", "--date", "2026-11-16", "--out", "d2"]).expect_code(0);
-    assert!(!letters(&dir, "d2").iter().any(|l| l.starts_with("BERNARD")), "{:?}", letters(&dir, "d2"));
+    assert!(!dir.letters("d2").iter().any(|l| l.starts_with("BERNARD")), "{:?}", dir.letters("d2"));
     dir.relance(["build", ".", "--date", "2026-11-27", "--out", "d3"]).expect_code(0);
-    assert!(letters(&dir, "d3").contains(&"BERNARD-009-amicale.pdf".to_string()), "{:?}", letters(&dir, "d3"));
+    assert!(dir.letters("d3").contains(&"BERNARD-009-amicale.pdf".to_string()), "{:?}", dir.letters("d3"));
 }
 
 #[test]

@@ -163,6 +163,15 @@ impl Dir {
         Cmd { command, dir: self.path().to_path_buf() }
     }
 
+    /// The letters a run wrote in `out/letters/`, by name, sorted.
+    pub(crate) fn letters(&self, out: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.join(out).join("letters"))
+            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
     /// The text of a PDF of the folder.
     pub(crate) fn pdf_text(&self, rel: &str) -> String {
         pdf_text(&self.join(rel))
