@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::case::{Channel, Date, InputError};
-use crate::journal::{Entry, Header, Journal, JournalError, Lrar, Returned};
+use crate::journal::{Entry, Journal, JournalError, Lrar, Returned};
 use crate::text::quote;
 
 /// What was recorded.
@@ -149,8 +149,7 @@ pub fn record(dir: &Path, csv: &Path, date: NaiveDate) -> Result<RecordReport, J
         let ids: Vec<String> = entries.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let run = format!("record-{}", crate::journal::run_id(date, None, &ids));
-        let header = Header { relance_journal: crate::journal::FORMAT, run, date, shard: None };
-        crate::journal::write(dir, &header, &entries)
+        crate::journal::write_unsharded(dir, run, date, &entries)
             .map_err(|e| JournalError(InputError::new(dir, format!("écriture impossible : {e}"))))?;
     }
     Ok(report)
@@ -294,9 +293,8 @@ pub fn call(dir: &Path, record: crate::journal::CallRecord) -> Result<PathBuf, C
         "{}|{}|{:?}|{:?}|{:?}|{:?}",
         record.case, record.date, record.outcome, record.amount, record.until, record.note
     );
-    let run = format!("call-{}", &crate::atomic::sha256_hex(key.as_bytes())[..12]);
-    let header = Header { relance_journal: journal::FORMAT, run, date: record.date, shard: None };
-    journal::write(dir, &header, &[Entry::Call(record)])
+    let date = record.date;
+    journal::write_unsharded(dir, journal::run_name("call", &key), date, &[Entry::Call(record)])
         .map_err(|e| CallError::Journal(JournalError(InputError::new(dir, format!("écriture impossible : {e}")))))
 }
 
@@ -320,9 +318,8 @@ pub fn plan(dir: &Path, case: &str, plan: crate::case::Echeancier) -> Result<Pat
     }
     let _lock = journal::Lock::acquire(dir, None)?;
     let key = serde_json::to_string(&plan).unwrap_or_default();
-    let run = format!("plan-{}", &crate::atomic::sha256_hex(format!("{case}|{key}").as_bytes())[..12]);
-    let header = Header { relance_journal: journal::FORMAT, run, date: plan.date.0, shard: None };
+    let (run, date) = (journal::run_name("plan", &format!("{case}|{key}")), plan.date.0);
     let entry = Entry::Plan(PlanRecord { case: case.to_string(), echeancier: plan });
-    journal::write(dir, &header, &[entry])
+    journal::write_unsharded(dir, run, date, &[entry])
         .map_err(|e| CallError::Journal(JournalError(InputError::new(dir, format!("écriture impossible : {e}")))))
 }

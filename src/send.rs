@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 use crate::case::{InputError, Level, Smtp, SmtpSecurity};
-use crate::journal::{self, Entry, Header, Issued, Journal, MailFailed, Mailed};
+use crate::journal::{self, Entry, Issued, Journal, MailFailed, Mailed};
 use crate::text::quote;
 
 /// One e-mail of a run, ready to go.
@@ -216,9 +216,7 @@ pub fn send_all(
                     date,
                     reply: one_line(&reply),
                 };
-                let run = format!("mail-{}", &crate::atomic::sha256_hex(m.entry.as_bytes())[..12]);
-                let header = Header { relance_journal: journal::FORMAT, run, date, shard: None };
-                journal::write(dir, &header, &[Entry::Mailed(entry)]).map_err(|e| {
+                journal::write_unsharded(dir, journal::run_name("mail", &m.entry), date, &[Entry::Mailed(entry)]).map_err(|e| {
                     SendError::Input(InputError::new(
                         dir,
                         format!(
@@ -255,8 +253,7 @@ pub fn send_all(
             .collect();
         let ids: Vec<&str> = report.failed.iter().map(|(e, _, _)| e.as_str()).collect();
         let run = format!("mailfail-{}", journal::run_id(date, None, &ids));
-        let header = Header { relance_journal: journal::FORMAT, run, date, shard: None };
-        journal::write(dir, &header, &entries)
+        journal::write_unsharded(dir, run, date, &entries)
             .map_err(|e| SendError::Input(InputError::new(dir, format!("écriture du journal impossible : {e}"))))?;
     }
     Ok(report)

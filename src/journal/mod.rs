@@ -582,6 +582,18 @@ pub fn write(dir: &Path, header: &Header, entries: &[Entry]) -> std::io::Result<
     Ok(path)
 }
 
+/// Writes one journal file of an unsharded writer (`record`, `void`,
+/// `send`): header with `run`, then `entries`.
+pub fn write_unsharded(dir: &Path, run: String, date: NaiveDate, entries: &[Entry]) -> std::io::Result<PathBuf> {
+    write(dir, &Header { relance_journal: FORMAT, run, date, shard: None }, entries)
+}
+
+/// The run name of a file holding one record: `kind-` and a hash of what
+/// identifies it, so that recording it again writes the same file.
+pub fn run_name(kind: &str, key: &str) -> String {
+    format!("{kind}-{}", &crate::atomic::sha256_hex(key.as_bytes())[..12])
+}
+
 /// A run's id: a hash of its date, shard and the ids of the entries it
 /// records, so that the same run gives the same id (and the same file
 /// name) however often it is made.
@@ -620,9 +632,7 @@ pub fn void(dir: &Path, entry: &str, reason: &str, date: NaiveDate) -> Result<Pa
         Some(_) => {}
     }
     let v = Void { voids: entry.to_string(), reason, date };
-    let run = format!("void-{}", &crate::atomic::sha256_hex(entry.as_bytes())[..12]);
-    let header = Header { relance_journal: FORMAT, run, date, shard: None };
-    write(dir, &header, &[Entry::Void(v)])
+    write_unsharded(dir, run_name("void", entry), date, &[Entry::Void(v)])
         .map_err(|e| JournalError(InputError::new(dir, format!("écriture impossible : {e}"))))
 }
 
