@@ -92,8 +92,12 @@ pub struct Mention {
 }
 
 impl Mention {
-    fn applies(&self, level: Level) -> bool {
-        self.levels.iter().any(|l| l == "all" || l == level.as_str())
+    /// Whether the mention applies to the document `name` (a level's name,
+    /// or one of [`crate::contentieux::DOCUMENTS`]); `all` means every
+    /// letter, not the court documents.
+    fn applies(&self, name: &str) -> bool {
+        let letter = Level::parse(name).is_some();
+        self.levels.iter().any(|l| (l == "all" && letter) || l == name)
     }
 
     fn applies_to_debtor(&self, b2b: bool) -> bool {
@@ -141,11 +145,12 @@ pub fn load_requirements(templates: &TemplateSet) -> Result<Requirements, InputE
             return Err(InputError::new(&path, format!("mention id \"{}\" appears twice; ids must be unique", m.id)));
         }
         for l in &m.levels {
-            if l != "all" && Level::parse(l).is_none() {
+            let document = crate::contentieux::DOCUMENTS.iter().any(|(d, _)| d == l);
+            if l != "all" && Level::parse(l).is_none() && !document {
                 return Err(InputError::new(
                     &path,
                     format!(
-                        "mention \"{}\": level \"{l}\" is not one of all, courtoisie, amicale, formelle, avertissement, mise-en-demeure, echeancier",
+                        "mention \"{}\": level \"{l}\" is not one of all, courtoisie, amicale, formelle, avertissement, mise-en-demeure, echeancier, requete-injonction, saisine-commissaire",
                         m.id
                     ),
                 ));
@@ -493,9 +498,9 @@ impl<'s> Walker<'s> {
         }
     }
 
-    /// Coverage of `target` by the template of `level`, following `extends`.
-    fn level(&mut self, parsed: &'s Parsed<'s>, level: Level, target: &Target) -> Coverage {
-        let mut name = template_name(level);
+    /// Coverage of `target` by the template `template`, following `extends`.
+    fn level(&mut self, parsed: &'s Parsed<'s>, template: &str, target: &Target) -> Coverage {
+        let mut name = template.to_string();
         self.blocks.clear();
         // Walk up the extends chain, collecting block overrides (child first).
         for _ in 0..8 {
@@ -536,16 +541,25 @@ pub fn fold(text: &str) -> String {
         .join(" ")
 }
 
+/// Every document checked: each letter level's name and template, then
+/// the documents of the contentieux.
+fn documents() -> Vec<(String, String)> {
+    Level::LETTERS
+        .iter()
+        .map(|l| (l.as_str().to_string(), template_name(*l)))
+        .chain(crate::contentieux::DOCUMENTS.iter().map(|(n, t)| (n.to_string(), t.to_string())))
+        .collect()
+}
+
 /// Static findings for every level.
 pub fn check_static(set: &TemplateSet, req: &Requirements) -> Vec<Finding> {
     let parsed = parse_all(set);
     let mut findings = parsed.errors.clone();
-    for level in Level::LETTERS {
-        let level_template = template_name(level);
+    for (level, level_template) in documents() {
         if !parsed.trees.contains_key(&level_template) {
             continue;
         }
-        for m in req.mentions.iter().filter(|m| m.applies(level)) {
+        for m in req.mentions.iter().filter(|m| m.applies(&level)) {
             let mut allowed = m.when.clone();
             if m.debtors != Debtors::All {
                 allowed.push("b2b".to_string());
@@ -556,7 +570,7 @@ pub fn check_static(set: &TemplateSet, req: &Requirements) -> Vec<Finding> {
                 Coverage::No => findings.push(Finding {
                     template: level_template.clone(),
                     line: 1,
-                    level: level.as_str().into(),
+                    level: level.clone(),
                     mention: m.id.clone(),
                     check: "static",
                     why: format!("{what} is not in the template; {}", m.why),
@@ -564,21 +578,21 @@ pub fn check_static(set: &TemplateSet, req: &Requirements) -> Vec<Finding> {
                 Coverage::Hidden { guard, condition } => findings.push(Finding {
                     template: guard.template,
                     line: guard.line,
-                    level: level.as_str().into(),
+                    level: level.clone(),
                     mention: m.id.clone(),
                     check: "static",
                     why: format!("{what} is only printed inside {{% if {condition} %}}, which can hide it; {}", m.why),
                 }),
             };
             for v in &m.variables {
-                let c = walker.level(&parsed, level, &Target::Var(v));
+                let c = walker.level(&parsed, &level_template, &Target::Var(v));
                 report(c, format!("{{{{ {v} }}}}"));
             }
             for w in &m.words {
                 let options = w.options();
                 let c = options
                     .iter()
-                    .map(|o| walker.level(&parsed, level, &Target::Word(o)))
+                    .map(|o| walker.level(&parsed, &level_template, &Target::Word(o)))
                     .fold(Coverage::No, Coverage::or);
                 // A word may also come from the Typst layout files.
                 let in_layout = || {
@@ -709,39 +723,113 @@ pub fn check_rendered(session: &Session, req: &Requirements, cases: &[LoadedCase
                     continue;
                 }
             };
-            for m in req.mentions.iter().filter(|m| m.applies(level) && m.applies_to_debtor(b2b)) {
-                let mut missing: Option<String> = None;
-                for v in &m.variables {
-                    if let Some(value) = values_at(&ctx_json, v).into_iter().find(|val| !text.contains(&fold(val))) {
-                        missing = Some(format!("{{{{ {v} }}}} = \"{value}\""));
-                        break;
-                    }
-                }
-                if missing.is_none() {
-                    for w in &m.words {
-                        let options = w.options();
-                        if !options.iter().any(|o| text.contains(&fold(o))) {
-                            missing = Some(format!("\"{}\"", options.join("\" or \"")));
-                            break;
-                        }
-                    }
-                }
-                if let Some(what) = missing {
-                    findings.push(Finding {
-                        template: template.clone(),
-                        line: 1,
-                        level: level.as_str().into(),
-                        mention: m.id.clone(),
-                        check: "rendered",
-                        why: format!("rendered for {}: {what} is not in the PDF's text; {}", case.id, m.why),
-                    });
-                }
+            for (mention, what) in missing_mentions(req, level.as_str(), b2b, &ctx_json, &text) {
+                findings.push(Finding {
+                    template: template.clone(),
+                    line: 1,
+                    level: level.as_str().into(),
+                    mention: mention.id.clone(),
+                    check: "rendered",
+                    why: format!("rendered for {}: {what} is not in the PDF's text; {}", case.id, mention.why),
+                });
             }
         }
     }
+    findings.extend(check_court_documents(session, req, cases, date, &mut world));
     // One finding per level and mention: the first case that shows it.
     let mut seen = std::collections::HashSet::new();
     findings.retain(|f| seen.insert((f.level.clone(), f.mention.clone(), f.check)));
+    findings
+}
+
+/// The mentions of `req` for the document `name` that the text of a
+/// rendering lacks, with what is missing.
+fn missing_mentions<'r>(
+    req: &'r Requirements,
+    name: &str,
+    b2b: bool,
+    ctx: &serde_json::Value,
+    text: &str,
+) -> Vec<(&'r Mention, String)> {
+    let mut out = Vec::new();
+    for m in req.mentions.iter().filter(|m| m.applies(name) && m.applies_to_debtor(b2b)) {
+        let mut missing: Option<String> = None;
+        for v in &m.variables {
+            if let Some(value) = values_at(ctx, v).into_iter().find(|val| !text.contains(&fold(val))) {
+                missing = Some(format!("{{{{ {v} }}}} = \"{value}\""));
+                break;
+            }
+        }
+        if missing.is_none() {
+            for w in &m.words {
+                let options = w.options();
+                if !options.iter().any(|o| text.contains(&fold(o))) {
+                    missing = Some(format!("\"{}\"", options.join("\" or \"")));
+                    break;
+                }
+            }
+        }
+        if let Some(what) = missing {
+            out.push((m, what));
+        }
+    }
+    out
+}
+
+/// Renders the requête and the commissaire's hand-off for every example
+/// case that owes something, as if its mise en demeure had gone unanswered,
+/// and looks for each required value and word in the PDF's text.
+fn check_court_documents(
+    session: &Session,
+    req: &Requirements,
+    cases: &[LoadedCase],
+    date: NaiveDate,
+    world: &mut crate::typeset::LetterWorld,
+) -> Vec<Finding> {
+    use crate::contentieux::{self, Route};
+    let mut findings = Vec::new();
+    for (name, template) in contentieux::DOCUMENTS {
+        if session.templates.text(template).is_none() {
+            continue;
+        }
+        let route = if template == contentieux::SAISINE { Route::Commissaire } else { Route::Injonction };
+        for loaded in cases {
+            let Some((planned, ready)) = contentieux::example(session, loaded, date, route) else { continue };
+            let b2b = loaded.case.debtor.is_b2b();
+            let finding = |mention: String, why: String| Finding {
+                template: template.to_string(),
+                line: 1,
+                level: name.to_string(),
+                mention,
+                check: "rendered",
+                why,
+            };
+            let pieces = contentieux::listed_pieces(&planned);
+            let ctx = contentieux::context_json(session, &planned, &ready, &pieces);
+            let text = match contentieux::build(session, world, &planned, &ready, &pieces, vec![], false) {
+                Ok((main, _)) => match pdf_extract::extract_text_from_mem(&main.pdf) {
+                    Ok(t) => fold(&t),
+                    Err(e) => {
+                        findings.push(finding(
+                            "readable-pdf".into(),
+                            format!("rendered for {}: the PDF's text cannot be read back: {e}", loaded.case.id),
+                        ));
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    findings.push(finding("template-renders".into(), format!("rendered for {}: {e}", loaded.case.id)));
+                    continue;
+                }
+            };
+            for (m, what) in missing_mentions(req, name, b2b, &ctx, &text) {
+                findings.push(finding(
+                    m.id.clone(),
+                    format!("rendered for {}: {what} is not in the PDF's text; {}", loaded.case.id, m.why),
+                ));
+            }
+        }
+    }
     findings
 }
 

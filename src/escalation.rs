@@ -97,6 +97,9 @@ pub fn decide(case: &Case, policy: &Policy, owed: &Statement, date: NaiveDate, f
         }
         return skip("rien à réclamer : aucune facture échue impayée".into());
     }
+    if let Some(transmitted) = &case.transmitted {
+        return skip(format!("{transmitted} : plus de relance"));
+    }
     if let Some(hold) = &case.hold {
         return skip(format!("suspendu : {hold}"));
     }
@@ -265,7 +268,7 @@ fn after_formal_notice(prev: &SentLetter, policy: &Policy, date: NaiveDate) -> D
             next: None,
         };
     };
-    let expires = add_days(received.0, policy.mise_en_demeure.deadline_days);
+    let expires = formal_notice_expiry(received.0, policy);
     if date <= expires {
         return Decision::Skip {
             reason: format!(
@@ -278,12 +281,18 @@ fn after_formal_notice(prev: &SentLetter, policy: &Policy, date: NaiveDate) -> D
     }
     Decision::Skip {
         reason: format!(
-            "mise en demeure reçue le {}, délai expiré le {} : à transmettre au contentieux (injonction de payer, Cerfa 12948*06 / 12946*02)",
+            "mise en demeure reçue le {}, délai expiré le {} : à transmettre au contentieux (relance contentieux : requête en injonction de payer)",
             format_date(received.0),
             format_date(expires)
         ),
         next: None,
     }
+}
+
+/// The last day to pay after a mise en demeure received on `received`:
+/// the policy's days to pay run from the receipt (C. civ. 1344).
+pub fn formal_notice_expiry(received: NaiveDate, policy: &Policy) -> NaiveDate {
+    add_days(received, policy.mise_en_demeure.deadline_days)
 }
 
 fn next_day(d: NaiveDate) -> NaiveDate {

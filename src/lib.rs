@@ -17,6 +17,7 @@
 pub mod atomic;
 pub mod case;
 pub mod check;
+pub mod contentieux;
 pub mod csv_out;
 pub mod diagnostic;
 pub mod echeancier;

@@ -26,5 +26,6 @@ fn main() -> ExitCode {
         cli::Command::Record(args) => cli::record::run(args),
         cli::Command::Send(args) => cli::send::run(args),
         cli::Command::Import(args) => cli::import::run(args),
+        cli::Command::Contentieux(args) => cli::contentieux::run(args),
     }
 }

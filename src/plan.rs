@@ -125,6 +125,9 @@ fn add_history(
             loaded.case.letters.push(sent);
         }
     }
+    if let Some(t) = journal.transmitted(&id).filter(|t| t.date <= settings.date) {
+        loaded.case.transmitted = Some(t.describe());
+    }
     apply_calls(&mut loaded.case, journal.calls(&id), settings.date);
     if let Some(plan) = journal.plan(&id).filter(|p| p.date.0 <= settings.date)
         && loaded.case.echeancier.as_ref().is_none_or(|own| own.date.0 <= plan.date.0)

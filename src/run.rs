@@ -45,32 +45,36 @@ const MAX_COPY_BYTES: u64 = 10 * 1024 * 1024;
 /// Reads the invoice copies of a case (`file:` paths, relative to the case
 /// file, which must stay inside its folder).
 fn invoice_copies(case: &Case, case_path: &Path) -> Result<Vec<(Document, PathBuf)>, InputError> {
-    let base = case_path.parent().unwrap_or(Path::new("."));
     let mut docs = Vec::new();
     for (i, inv) in case.invoices.iter().enumerate() {
         let Some(file) = &inv.file else { continue };
-        let field = format!("invoices[{i}].file");
-        let rel = Path::new(file);
-        if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return Err(crate::case::field_error(
-                case_path,
-                &field,
-                format!(
-                    "{} doit être un chemin relatif au fichier du dossier, dans son répertoire (sans « .. »), p. ex. invoices/F-2026-0042.pdf",
-                    crate::text::quote(file)
-                ),
-            ));
-        }
-        let path = base.join(rel);
-        let bytes = crate::safe_read::read(&path, MAX_COPY_BYTES, Some(base))
-            .map_err(|e| crate::case::field_error(case_path, &field, format!("{} : {e}", path.display())))?;
-        let pages = pack::print::page_count(&bytes)
-            .map_err(|e| crate::case::field_error(case_path, &field, format!("{} : {e}", path.display())))?;
-        let name =
-            rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("facture-{i}.pdf"));
-        docs.push((Document { name, bytes, pages }, path));
+        docs.push(read_beside(case_path, &format!("invoices[{i}].file"), file)?);
     }
     Ok(docs)
+}
+
+/// Reads a PDF named by `field` of a case file: a path relative to the
+/// case file, inside its folder, of at most [`MAX_COPY_BYTES`].
+pub(crate) fn read_beside(case_path: &Path, field: &str, file: &str) -> Result<(Document, PathBuf), InputError> {
+    let base = case_path.parent().unwrap_or(Path::new("."));
+    let rel = Path::new(file);
+    if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(crate::case::field_error(
+            case_path,
+            field,
+            format!(
+                "{} doit être un chemin relatif au fichier du dossier, dans son répertoire (sans « .. »), p. ex. invoices/F-2026-0042.pdf",
+                crate::text::quote(file)
+            ),
+        ));
+    }
+    let path = base.join(rel);
+    let bytes = crate::safe_read::read(&path, MAX_COPY_BYTES, Some(base))
+        .map_err(|e| crate::case::field_error(case_path, field, format!("{} : {e}", path.display())))?;
+    let pages = pack::print::page_count(&bytes)
+        .map_err(|e| crate::case::field_error(case_path, field, format!("{} : {e}", path.display())))?;
+    let name = rel.file_name().map_or_else(|| "copie.pdf".to_string(), |n| n.to_string_lossy().into_owned());
+    Ok((Document { name, bytes, pages }, path))
 }
 
 /// What a built letter still needs once it is on disk.

@@ -48,7 +48,7 @@ fn manifest_lists_every_case_with_its_decision() {
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-    assert_eq!(rows.len(), 11);
+    assert_eq!(rows.len(), 12);
     let row = |id: &str| rows.iter().find(|r| &r[col("id")] == id).unwrap_or_else(|| panic!("{id} missing"));
     let dupont = row("DUPONT-001");
     assert_eq!(&dupont[col("level")], "formelle");
@@ -72,7 +72,7 @@ fn manifest_lists_every_case_with_its_decision() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(fixtures_out().join("manifest.json")).unwrap()).unwrap();
     assert_eq!(json["date"], "2026-11-22");
-    assert_eq!(json["rows"].as_array().unwrap().len(), 11);
+    assert_eq!(json["rows"].as_array().unwrap().len(), 12);
     assert_eq!(json["errors"].as_array().unwrap().len(), 0);
 }
 
@@ -367,7 +367,7 @@ fn plan_prints_the_decisions_without_writing() {
     let json =
         relance().args(["plan"]).arg(fixtures()).args(["--date", RUN_DATE, "--format", "json"]).output().unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(rows.as_array().unwrap().len(), 11);
+    assert_eq!(rows.as_array().unwrap().len(), 12);
     let star = rows.as_array().unwrap().iter().find(|r| r["id"] == "STAR-004").unwrap();
     assert_eq!(star["level"], "mise-en-demeure");
     assert_eq!(star["total"], "4253.65");

@@ -302,18 +302,7 @@ fn a_recorded_tracking_number_is_cited_by_the_next_letter() {
     });
     build(&dir, "2026-11-22", "d1", &[]);
     assert!(dir.letters("d1").contains(&"MOREAU-003-avertissement.pdf".to_string()));
-    let csv = std::fs::read_to_string(dir.join("d1/depot-lrar.csv")).unwrap();
-    let filled: Vec<String> = csv
-        .lines()
-        .map(|l| {
-            if l.contains("MOREAU-003/avertissement") {
-                l.trim_end_matches(",,,,").to_string() + ",1A 123 456 7890 1,,,"
-            } else {
-                l.to_string()
-            }
-        })
-        .collect();
-    dir.write("filled.csv", filled.join("\n") + "\n");
+    dir.fill_deposit_list("d1", "MOREAU-003/avertissement", "1A 123 456 7890 1,,,");
     dir.relance(["record", ".", "filled.csv", "--date", "2026-11-24"]).expect_code(0);
     build(&dir, "2026-12-02", "d2", &[]);
     let text = dir.pdf_text("d2/letters/MOREAU-003-mise-en-demeure.pdf");
@@ -331,18 +320,7 @@ fn a_received_mise_en_demeure_starts_its_deadline_and_the_consumer_interest() {
     let plan = dir.relance(["plan", ".", "--date", "2026-12-03"]).expect_code(0).stdout();
     let moreau = plan.lines().find(|l| l.starts_with("MOREAU-003")).unwrap();
     assert!(moreau.contains("avis de réception non enregistré (relance record)"), "{moreau}");
-    let csv = std::fs::read_to_string(dir.join("d2/depot-lrar.csv")).unwrap();
-    let filled: Vec<String> = csv
-        .lines()
-        .map(|l| {
-            if l.contains("MOREAU-003/mise-en-demeure") {
-                l.trim_end_matches(",,,,").to_string() + ",1A 123 456 7890 1,2026-12-03,2026-12-04,"
-            } else {
-                l.to_string()
-            }
-        })
-        .collect();
-    dir.write("filled.csv", filled.join("\n") + "\n");
+    dir.fill_deposit_list("d2", "MOREAU-003/mise-en-demeure", "1A 123 456 7890 1,2026-12-03,2026-12-04,");
     dir.relance(["record", ".", "filled.csv", "--date", "2026-12-05"]).expect_code(0);
     // The 8 days to pay run from the receipt on the 4th (C. civ. 1344).
     let plan = dir.relance(["plan", ".", "--date", "2026-12-10"]).expect_code(0).stdout();

@@ -6,6 +6,7 @@
 mod build;
 mod calls;
 mod check;
+mod contentieux;
 mod errors;
 mod explain;
 mod extremes;

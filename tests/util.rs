@@ -172,6 +172,21 @@ impl Dir {
         names
     }
 
+    /// Writes `filled.csv`: the deposit list `out/depot-lrar.csv` with the
+    /// row of `entry` (`<case>/<level>`) filled in with `cells` (number,
+    /// first presentation, delivery, return), as the clerk does.
+    pub(crate) fn fill_deposit_list(&self, out: &str, entry: &str, cells: &str) {
+        let csv = std::fs::read_to_string(self.join(out).join("depot-lrar.csv")).unwrap();
+        assert!(csv.contains(entry), "{entry} not in the deposit list:\n{csv}");
+        let filled: Vec<String> =
+            csv.lines()
+                .map(|l| {
+                    if l.contains(entry) { l.trim_end_matches(",,,,").to_string() + "," + cells } else { l.to_string() }
+                })
+                .collect();
+        self.write("filled.csv", filled.join("\n") + "\n");
+    }
+
     /// The text of a PDF of the folder.
     pub(crate) fn pdf_text(&self, rel: &str) -> String {
         pdf_text(&self.join(rel))

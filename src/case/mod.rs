@@ -49,6 +49,50 @@ pub struct Config {
     /// data/rates.csv), relative to this file: set once, for every command.
     #[serde(default, deserialize_with = "scalar::opt_line")]
     pub rates: Option<String>,
+    /// What `relance contentieux` does after an unanswered mise en demeure.
+    #[serde(default)]
+    pub contentieux: ContentieuxConfig,
+}
+
+/// The settings of `relance contentieux`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentieuxConfig {
+    /// Below this amount (principal, penalties and interest), a case is not
+    /// worth a court: it is left out, and the hand-off file says so.
+    #[serde(default)]
+    pub minimum: Option<Amount>,
+    /// The ceiling of the procédure simplifiée de recouvrement des petites
+    /// créances (C. proc. civ. exéc. L125-1, R125-1: 5 000 € in principal
+    /// and interest).
+    #[serde(default = "petites_creances")]
+    pub petites_creances: Amount,
+    /// The route preferred for a small claim: the requête en injonction de
+    /// payer (`injonction`, the default) or the commissaire de justice
+    /// (`commissaire`).
+    #[serde(default)]
+    pub route: PreferredRoute,
+}
+
+impl Default for ContentieuxConfig {
+    fn default() -> ContentieuxConfig {
+        ContentieuxConfig { minimum: None, petites_creances: petites_creances(), route: PreferredRoute::default() }
+    }
+}
+
+fn petites_creances() -> Amount {
+    Amount(rust_decimal::Decimal::new(5000, 0))
+}
+
+/// The route preferred for a small claim.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PreferredRoute {
+    /// The requête en injonction de payer (C. proc. civ. 1405 s.).
+    #[default]
+    Injonction,
+    /// The procédure simplifiée through a commissaire de justice.
+    Commissaire,
 }
 
 /// The column mapping of `relance import csv`.
@@ -252,6 +296,11 @@ pub struct Creditor {
     pub cheque_to: Option<String>,
     /// Who signs the letters.
     pub signatory: Signatory,
+    /// A trader or commercial company (the default): with a debtor that is
+    /// one too, the tribunal de commerce hears the claim (C. com. L721-3).
+    /// `false` for a liberal profession, an association, a farmer.
+    #[serde(default = "yes")]
+    pub commercant: bool,
 }
 
 /// The person who signs.
@@ -693,6 +742,16 @@ pub struct Case {
     /// A payment plan agreed with the debtor: no dunning while it is kept.
     #[serde(default)]
     pub echeancier: Option<Echeancier>,
+    /// The court, named by the lawyer (« Tribunal de commerce de Lyon »):
+    /// the requête is addressed to it; else relance says which court by
+    /// its kind and the debtor's place (C. proc. civ. 1406).
+    #[serde(deserialize_with = "scalar::opt_line")]
+    #[serde(default)]
+    pub tribunal: Option<String>,
+    /// Set from the journal: the case was handed to the contentieux (a
+    /// sentence); no more letters.
+    #[serde(skip)]
+    pub transmitted: Option<String>,
     /// Set from the journal, never read from the file: a registered letter
     /// to this very address came back « destinataire inconnu »; no letter
     /// goes by post until the address changes. Says when and which.
@@ -783,6 +842,21 @@ pub struct Debtor {
     /// Regular or new customer.
     #[serde(default)]
     pub relationship: Relationship,
+    /// A company's legal form (SARL, SAS…), for the requête en injonction
+    /// de payer.
+    #[serde(deserialize_with = "scalar::opt_line")]
+    #[serde(default)]
+    pub forme: Option<String>,
+    /// The organ that represents a company (« son gérant en exercice »).
+    #[serde(deserialize_with = "scalar::opt_line")]
+    #[serde(default)]
+    pub representant: Option<String>,
+    /// Whether a professional debtor is a trader or commercial company;
+    /// for `type: professionnel`, yes unless `false` (a liberal profession,
+    /// an association, an SCI): decides between the tribunal de commerce
+    /// and the tribunal judiciaire.
+    #[serde(default)]
+    pub commercant: Option<bool>,
 }
 
 impl Debtor {
@@ -805,6 +879,11 @@ impl Debtor {
     /// Whether the B2B rules apply (penalties, 40 € indemnity).
     pub fn is_b2b(&self) -> bool {
         self.kind == DebtorKind::Professionnel
+    }
+
+    /// Whether the debtor is a trader or commercial company.
+    pub fn is_trader(&self) -> bool {
+        self.is_b2b() && self.commercant.unwrap_or(true)
     }
 }
 
@@ -866,6 +945,10 @@ pub struct SentLetter {
     /// for a consumer, the legal interest run from it (C. civ. 1231-6, 1344).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received: Option<Date>,
+    /// A copy of the letter (PDF), relative to the case file: a pièce of
+    /// the injonction de payer file.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "scalar::opt_line")]
+    pub file: Option<String>,
 }
 
 /// A payment plan (échéancier): the day it was agreed and the installments,

@@ -12,6 +12,7 @@ use relance::{Session, Settings, default_config_path};
 
 pub(crate) mod build;
 pub(crate) mod check;
+pub(crate) mod contentieux;
 pub(crate) mod explain;
 pub(crate) mod import;
 pub(crate) mod init;
@@ -48,6 +49,8 @@ pub(crate) enum Command {
     Send(send::Args),
     /// Create and update the case files from the books (a FEC).
     Import(import::Args),
+    /// After an unanswered mise en demeure: the requête en injonction de payer and its pièces.
+    Contentieux(contentieux::Args),
 }
 
 /// What `build`, `plan` and `explain` share.

@@ -58,6 +58,41 @@ pub enum Entry {
     Call(CallRecord),
     /// A payment plan agreed (`relance record echeancier`).
     Plan(PlanRecord),
+    /// A case handed to the contentieux (`relance contentieux`): no more
+    /// letters.
+    Contentieux(Transmis),
+}
+
+/// A case handed to the contentieux.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transmis {
+    /// The case.
+    pub case: String,
+    /// The day its file was prepared.
+    pub date: NaiveDate,
+    /// `injonction` (requête en injonction de payer) or `commissaire`
+    /// (procédure simplifiée des petites créances).
+    pub route: String,
+    /// The amount claimed, arrêté at `date`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    /// The files of the hand-off, relative to the output folder.
+    pub files: Vec<String>,
+    /// The run that prepared it.
+    pub run: String,
+}
+
+impl Transmis {
+    /// How the history and the plan say it.
+    pub fn describe(&self) -> String {
+        let how = if self.route == "commissaire" {
+            "commissaire de justice, procédure simplifiée des petites créances"
+        } else {
+            "requête en injonction de payer"
+        };
+        format!("transmis au contentieux le {} ({how}, {})", self.date, crate::money::format_eur(self.total))
+    }
 }
 
 /// A payment plan agreed with a debtor.
@@ -278,6 +313,7 @@ impl Issued {
             channel: self.channel,
             tracking: journal.lrar(&self.entry).map(|l| l.number.clone()),
             received: journal.lrar(&self.entry).and_then(Lrar::received).map(crate::case::Date),
+            file: None,
         }
     }
 }
@@ -302,6 +338,8 @@ pub struct Journal {
     mail_failed: HashMap<String, MailFailed>,
     /// Telephone calls by case, oldest first.
     calls: BTreeMap<String, Vec<CallRecord>>,
+    /// The first hand-off of each case to the contentieux.
+    transmitted: HashMap<String, Transmis>,
     /// The last payment plan recorded for each case (by agreement date).
     plans: HashMap<String, crate::case::Echeancier>,
     /// Errors of lines that name a case: that case cannot be built.
@@ -419,6 +457,12 @@ impl Journal {
                         self.plans.insert(p.case, p.echeancier);
                     }
                 }
+                Ok(Entry::Contentieux(t)) => {
+                    let earlier = self.transmitted.get(&t.case).is_none_or(|old| t.date < old.date);
+                    if earlier {
+                        self.transmitted.insert(t.case.clone(), t);
+                    }
+                }
                 Ok(Entry::Call(c)) => {
                     self.calls.entry(c.case.clone()).or_default().push(c);
                 }
@@ -470,6 +514,11 @@ impl Journal {
     /// The last payment plan recorded for a case.
     pub fn plan(&self, case: &str) -> Option<&crate::case::Echeancier> {
         self.plans.get(case)
+    }
+
+    /// The hand-off of a case to the contentieux, if recorded.
+    pub fn transmitted(&self, case: &str) -> Option<&Transmis> {
+        self.transmitted.get(case)
     }
 
     /// The telephone calls recorded for a case, oldest first.
@@ -643,12 +692,12 @@ pub struct HistoryRow {
     pub case: String,
     /// The entry id (`-` for a letter of the case file).
     pub entry: String,
-    /// The level.
-    pub level: Level,
+    /// The level, or `contentieux`.
+    pub level: String,
     /// The letter's date.
     pub date: NaiveDate,
     /// How it went out.
-    pub channel: Channel,
+    pub channel: String,
     /// `journal`, `dossier` (the YAML `letters:`), or `annulée : <reason>`.
     pub source: String,
 }
@@ -663,18 +712,18 @@ pub fn history(cases: &[crate::case::LoadedCase], journal: &Journal, only: Optio
             rows.push(HistoryRow {
                 case: id.clone(),
                 entry: "-".into(),
-                level: s.level,
+                level: s.level.to_string(),
                 date: s.date.0,
-                channel: s.channel,
+                channel: s.channel.as_str().to_string(),
                 source: "dossier".into(),
             });
         }
         let row = |i: &Issued, source: String| HistoryRow {
             case: id.clone(),
             entry: i.entry.clone(),
-            level: i.level,
+            level: i.level.to_string(),
             date: i.date,
-            channel: i.channel,
+            channel: i.channel.as_str().to_string(),
             source,
         };
         rows.extend(journal.issued(id).iter().map(|i| row(i, journal.describe(i))));
@@ -694,14 +743,25 @@ pub fn history(cases: &[crate::case::LoadedCase], journal: &Journal, only: Optio
             rows.push(HistoryRow {
                 case: id.clone(),
                 entry: "-".into(),
-                level: Level::Appel,
+                level: Level::Appel.to_string(),
                 date: c.date,
-                channel: Channel::Telephone,
+                channel: Channel::Telephone.as_str().to_string(),
                 source,
             });
         }
+        if let Some(t) = journal.transmitted(id) {
+            rows.push(HistoryRow {
+                case: id.clone(),
+                entry: "-".into(),
+                level: "contentieux".into(),
+                date: t.date,
+                channel: "-".into(),
+                source: format!("{} ; fichiers : {}", t.describe(), t.files.join(", ")),
+            });
+        }
     }
-    rows.sort_by(|a, b| (&a.case, a.date, a.level).cmp(&(&b.case, b.date, b.level)));
+    let rank = |l: &str| Level::parse(l).map_or(u8::MAX, |l| l as u8);
+    rows.sort_by(|a, b| (&a.case, a.date, rank(&a.level)).cmp(&(&b.case, b.date, rank(&b.level))));
     rows
 }
 
@@ -713,8 +773,8 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
             vec![
                 r.case.clone(),
                 r.date.to_string(),
-                r.level.to_string(),
-                r.channel.as_str().to_string(),
+                r.level.clone(),
+                r.channel.clone(),
                 r.entry.clone(),
                 r.source.clone(),
             ]

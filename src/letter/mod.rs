@@ -15,7 +15,7 @@ use crate::typeset::{self, LetterWorld};
 
 mod context;
 
-pub(crate) use context::context;
+pub(crate) use context::{LetterContext, context};
 
 /// What was decided for one case on one date: the case, what it owes and
 /// the letter it is due for. Everything a letter, its e-mail and its
@@ -42,7 +42,7 @@ pub struct BuiltLetter {
 
 /// The "PROJET" watermark of drafts, set before the template's own markup
 /// so that it covers every page.
-const DRAFT_WATERMARK: &str = "#set page(foreground: place(center + horizon, rotate(-40deg, text(size: 120pt, weight: \"bold\", fill: rgb(200, 30, 30, 55))[PROJET])))\n";
+pub(crate) const DRAFT_WATERMARK: &str = "#set page(foreground: place(center + horizon, rotate(-40deg, text(size: 120pt, weight: \"bold\", fill: rgb(200, 30, 30, 55))[PROJET])))\n";
 
 /// Most pages a letter may take; past this a template is looping.
 pub const MAX_PAGES: usize = 50;
