@@ -44,6 +44,14 @@ const INVOICES: &[Invoice] = &[
         total: "3 600,00 €",
         cgv_page: true,
     },
+    Invoice {
+        number: "F-2026-0031",
+        date: "02/03/2026",
+        client: "Bâti Rhône SARL",
+        lines: &[("Agencement de bureaux (devis D-2026-014)", "6 233,33 €")],
+        total: "7 480,00 €",
+        cgv_page: false,
+    },
 ];
 
 fn main() {

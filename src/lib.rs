@@ -35,6 +35,7 @@ pub mod pack;
 pub mod plan;
 pub mod record;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod safe_read;
 pub mod send;

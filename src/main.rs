@@ -27,5 +27,7 @@ fn main() -> ExitCode {
         cli::Command::Send(args) => cli::send::run(args),
         cli::Command::Import(args) => cli::import::run(args),
         cli::Command::Contentieux(args) => cli::contentieux::run(args),
+        cli::Command::Report(args) => cli::report::run(args),
+        cli::Command::Render(args) => cli::render::run(args),
     }
 }

@@ -660,7 +660,10 @@ fn scan(cases: &Path, session: &Session, settings: &Settings, stop: &(dyn Fn() -
 pub fn build(session: &Session, cases: &Path, out: &Path, settings: &Settings) -> std::io::Result<BuildReport> {
     std::fs::create_dir_all(out.join("letters"))?;
     remove_leftovers(out)?;
-    build_to(session, cases, &pack::Folder(out.to_path_buf()), settings)
+    let report = build_to(session, cases, &pack::Folder(out.to_path_buf()), settings)?;
+    // The page the back office opens, made from the manifest just written.
+    crate::report::write_for_run(out).map_err(std::io::Error::other)?;
+    Ok(report)
 }
 
 /// Removes the temporary files (`.relance-*.tmp`) that a run killed while

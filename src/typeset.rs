@@ -297,13 +297,34 @@ impl LetterWorld {
         result
     }
 
-    fn compile_inner(
-        &self,
-        ident: &str,
-        date: NaiveDate,
-        archival: bool,
-        checks: Option<LetterChecks>,
-    ) -> Result<(Vec<u8>, usize), CompileError> {
+    /// Typesets `markup` and rasterises each page to PNG at `dpi`, with
+    /// Typst's own renderer (`relance render --format png`).
+    pub fn compile_png(&mut self, markup: String, export: Export, dpi: f32) -> Result<Vec<Vec<u8>>, CompileError> {
+        set_main(&mut self.main, &markup);
+        self.today = export.date;
+        self.data = export.data.into_iter().map(|(k, v)| (k, Bytes::new(v))).collect();
+        let result = self.laid_out(export.checks).and_then(|document| {
+            document
+                .pages()
+                .iter()
+                .map(|page| {
+                    let options = typst_render::RenderOptions {
+                        pixel_per_pt: typst::utils::Scalar::new(f64::from(dpi) / 72.0),
+                        ..typst_render::RenderOptions::default()
+                    };
+                    typst_render::render(page, &options)
+                        .encode_png()
+                        .map_err(|e| CompileError::from(TypesetError::plain(format!("PNG: {e}"))))
+                })
+                .collect()
+        });
+        self.data.clear();
+        typst::comemo::evict(CACHE_AGE);
+        result
+    }
+
+    /// The laid-out document, checked for a letter.
+    fn laid_out(&self, checks: Option<LetterChecks>) -> Result<PagedDocument, CompileError> {
         let warned = typst::compile::<PagedDocument>(self);
         let document = warned.output.map_err(|errs| self.diagnostics(&errs))?;
         if let Some(checks) = checks {
@@ -315,6 +336,17 @@ impl LetterWorld {
                 return Err(CompileError::Overflow(overflow));
             }
         }
+        Ok(document)
+    }
+
+    fn compile_inner(
+        &self,
+        ident: &str,
+        date: NaiveDate,
+        archival: bool,
+        checks: Option<LetterChecks>,
+    ) -> Result<(Vec<u8>, usize), CompileError> {
+        let document = self.laid_out(checks)?;
         let datetime = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8)
             .ok_or_else(|| TypesetError::plain(format!("date {date} cannot be a PDF date")))?;
         let standards = if archival {

@@ -189,8 +189,9 @@ fn everything_a_run_writes_is_identical_on_rebuild() {
         assert!(a == b, "{} differs", rel.display());
         compared += 1;
     }
-    // 6 letters, 1 e-mail, 2 packs, deposit list PDF + CSV, manifest CSV + JSON
-    assert_eq!(compared, 13);
+    // 6 letters, 1 e-mail, 2 packs, deposit list PDF + CSV, manifest CSV +
+    // JSON, the report
+    assert_eq!(compared, 14);
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod journal;
 mod law;
 mod packs;
 mod plans;
+mod report;
 mod rules;
 mod send;
 mod simulation;

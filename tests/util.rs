@@ -249,3 +249,29 @@ impl Outcome {
         String::from_utf8_lossy(bytes).replace(&self.dir.display().to_string(), "[DIR]")
     }
 }
+
+/// Opens `url` in a real headless browser (Chromium, Debian package
+/// `chromium`, installed by `.ci/test.sh`) and returns the DOM once the
+/// page's scripts ran; with `screenshot`, also saves a PNG of the page.
+pub(crate) fn browser(url: &str, screenshot: Option<(&Path, &str)>) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("chromium");
+    cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions"])
+        .arg(format!("--user-data-dir={}", profile.path().display()));
+    match screenshot {
+        Some((png, size)) => {
+            cmd.arg(format!("--screenshot={}", png.display())).arg(format!("--window-size={size}"));
+        }
+        None => {
+            cmd.arg("--dump-dom");
+        }
+    }
+    let out = cmd.arg(url).output().expect("chromium (Debian package chromium; see README)");
+    assert!(out.status.success(), "chromium failed on {url}: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The `file://` URL of a path.
+pub(crate) fn file_url(path: &Path) -> String {
+    format!("file://{}", std::path::absolute(path).unwrap().display())
+}

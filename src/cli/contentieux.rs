@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
+use relance::Settings;
 use relance::contentieux::{Options, Route};
-use relance::{Session, Settings, default_config_path};
 
 use super::{fail, parse_date, today};
 
@@ -21,15 +21,8 @@ pub(crate) struct Args {
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
-    /// Creditor config; defaults to relance.yaml in the cases folder.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Template folder; defaults to the templates built into relance.
-    #[arg(long)]
-    templates: Option<PathBuf>,
-    /// Rate table to use instead of the one built in.
-    #[arg(long)]
-    rates: Option<PathBuf>,
+    #[command(flatten)]
+    sources: super::Sources,
     /// Prepare this case only, even if it would be left out (the reason is
     /// kept in contentieux.csv).
     #[arg(long, value_name = "ID")]
@@ -47,10 +40,9 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
-    let config = args.config.clone().unwrap_or_else(|| default_config_path(&args.cases));
-    let session = match Session::open(&config, args.templates.as_deref(), args.rates.as_deref()) {
+    let session = match args.sources.open(&args.cases) {
         Ok(s) => s,
-        Err(e) => return fail(&e),
+        Err(code) => return code,
     };
     let mut settings = Settings::new(args.date.unwrap_or_else(today));
     settings.draft = args.draft;

@@ -19,6 +19,8 @@ pub(crate) mod init;
 pub(crate) mod journal;
 pub(crate) mod plan;
 pub(crate) mod record;
+pub(crate) mod render;
+pub(crate) mod report;
 pub(crate) mod send;
 pub(crate) mod watchdog;
 
@@ -51,6 +53,10 @@ pub(crate) enum Command {
     Import(import::Args),
     /// After an unanswered mise en demeure: the requête en injonction de payer and its pièces.
     Contentieux(contentieux::Args),
+    /// One HTML page for the outputs of several runs (shards, days).
+    Report(report::Args),
+    /// One letter for a template author: PDF, PNG of each page, or the Typst markup.
+    Render(render::Args),
 }
 
 /// What `build`, `plan` and `explain` share.
@@ -104,6 +110,34 @@ impl Common {
     }
 }
 
+/// Where a command's config, templates and rate table come from, when it
+/// does not take all of [`Common`] (`contentieux`, `render`).
+#[derive(clap::Args)]
+pub(crate) struct Sources {
+    /// Creditor config; defaults to relance.yaml in the cases folder (or
+    /// beside the case file).
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// Template folder; defaults to the templates built into relance.
+    #[arg(long)]
+    pub(crate) templates: Option<PathBuf>,
+    /// Rate table to use instead of the one built in (same layout as data/rates.csv).
+    #[arg(long)]
+    pub(crate) rates: Option<PathBuf>,
+}
+
+impl Sources {
+    /// The config file for cases at `cases`.
+    pub(crate) fn config_for(&self, cases: &std::path::Path) -> PathBuf {
+        self.config.clone().unwrap_or_else(|| default_config_path(cases))
+    }
+
+    /// The session, or the exit code of a setup error, printed.
+    pub(crate) fn open(&self, cases: &std::path::Path) -> Result<Session, ExitCode> {
+        Session::open(&self.config_for(cases), self.templates.as_deref(), self.rates.as_deref()).map_err(|e| fail(&e))
+    }
+}
+
 /// The session of a command over `cases`, or the exit code of a setup
 /// error, printed.
 pub(crate) fn session(cases: &std::path::Path, config: Option<&std::path::Path>) -> Result<Session, ExitCode> {
@@ -128,7 +162,7 @@ pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, relance::case::ValueError
     relance::case::Date::parse(s).map(|d| d.0)
 }
 
-fn parse_level(s: &str) -> Result<Level, relance::case::UnknownLevel> {
+pub(crate) fn parse_level(s: &str) -> Result<Level, relance::case::UnknownLevel> {
     s.parse()
 }
 

@@ -111,14 +111,19 @@ pub fn file_name(id: &str, level: Level) -> String {
     format!("{id}-{}.pdf", level.as_str())
 }
 
-/// Renders and typesets a letter: PDF/A-3b with the case, the décompte and
-/// the decision attached as JSON. `draft` adds the PROJET watermark.
-pub fn build(
-    session: &Session,
-    world: &mut LetterWorld,
-    letter: &Letter,
-    draft: bool,
-) -> Result<BuiltLetter, LetterError> {
+/// A letter rendered to Typst markup, not yet typeset: the markup and how
+/// to export it (the attached data, the identifier).
+pub struct Markup {
+    /// The Typst markup (the draft watermark and the attachment included).
+    pub markup: String,
+    /// How to export it.
+    pub export: typeset::Export,
+}
+
+/// Renders the template of a letter into Typst markup, with the case, the
+/// décompte and the decision to attach as JSON. `draft` adds the PROJET
+/// watermark.
+pub fn markup(session: &Session, letter: &Letter, draft: bool) -> Result<Markup, LetterError> {
     let Letter { case, owed, due, date } = *letter;
     let level = due.level;
     let ctx = context(&session.config, letter);
@@ -153,19 +158,36 @@ pub fn build(
         data: vec![("case.json".to_string(), data)],
         checks: Some(typeset::LetterChecks { max_pages: MAX_PAGES }),
     };
+    Ok(Markup { markup, export })
+}
+
+/// A Typst error of a letter, with its place in the templates and the
+/// case field at fault when one is.
+pub fn locate(session: &Session, case: &Case, level: Level, error: typeset::CompileError) -> LetterError {
     let template = template_name(level);
-    let (pdf, pages) = world.compile_pdf(markup, export).map_err(|error| {
-        let mut error = LetterError::compile(&template, error);
-        if let Some(missing) = missing_glyphs(&error) {
-            let field = missing.first().and_then(|c| field_of_char(case, c));
-            return LetterError::MissingGlyphs { template: template.clone(), field, text: missing };
-        }
-        match &mut error {
-            LetterError::Typeset { error, .. } => error.locate_in(&session.templates, &template),
-            LetterError::Overflow { field, overflow, .. } => *field = field_of(case, &overflow.text),
-            _ => {}
-        }
-        error
-    })?;
+    let mut error = LetterError::compile(&template, error);
+    if let Some(missing) = missing_glyphs(&error) {
+        let field = missing.first().and_then(|c| field_of_char(case, c));
+        return LetterError::MissingGlyphs { template: template.clone(), field, text: missing };
+    }
+    match &mut error {
+        LetterError::Typeset { error, .. } => error.locate_in(&session.templates, &template),
+        LetterError::Overflow { field, overflow, .. } => *field = field_of(case, &overflow.text),
+        _ => {}
+    }
+    error
+}
+
+/// Renders and typesets a letter: PDF/A-3b with the case, the décompte and
+/// the decision attached as JSON. `draft` adds the PROJET watermark.
+pub fn build(
+    session: &Session,
+    world: &mut LetterWorld,
+    letter: &Letter,
+    draft: bool,
+) -> Result<BuiltLetter, LetterError> {
+    let Markup { markup, export } = markup(session, letter, draft)?;
+    let (pdf, pages) =
+        world.compile_pdf(markup, export).map_err(|error| locate(session, letter.case, letter.due.level, error))?;
     Ok(BuiltLetter { pdf, pages })
 }

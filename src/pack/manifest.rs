@@ -20,7 +20,7 @@ fn cents(d: rust_decimal::Decimal) -> String {
 }
 
 /// What happened to one case, as the back office reads it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// A letter was built.
@@ -35,7 +35,8 @@ pub enum Status {
 }
 
 /// One manifest row (SPEC §6).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ManifestRow {
     /// The case id.
     pub id: String,
@@ -72,6 +73,8 @@ pub struct ManifestRow {
     pub interest: String,
     /// Total claimed, two decimals.
     pub total: String,
+    /// Days since the oldest unpaid invoice fell due (empty when none).
+    pub days_late: String,
     /// Pages of the letter.
     pub pages: String,
     /// The letter's file, relative to the output.
@@ -88,6 +91,10 @@ pub struct ManifestRow {
     pub warnings: String,
     /// Why the case failed, with its place.
     pub error: String,
+    /// For a mise en demeure, its décompte as `relance explain` prints it
+    /// (manifest.json only: the HTML report shows it).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub decompte: String,
 }
 
 impl Status {
@@ -120,6 +127,7 @@ impl CsvRecord for ManifestRow {
         "indemnities",
         "interest",
         "total",
+        "days_late",
         "pages",
         "file",
         "sha256",
@@ -149,6 +157,7 @@ impl CsvRecord for ManifestRow {
             &self.indemnities,
             &self.interest,
             &self.total,
+            &self.days_late,
             &self.pages,
             &self.file,
             &self.sha256,
@@ -203,8 +212,19 @@ impl ManifestRow {
             row.interest = cents(owed.interest);
             row.total = cents(owed.total);
             row.warnings = owed.warnings.join(" | ");
+            row.days_late = owed
+                .invoices
+                .iter()
+                .filter(|i| i.outstanding > rust_decimal::Decimal::ZERO)
+                .map(|i| i.due)
+                .min()
+                .map(|due| (planned.date - due).num_days().to_string())
+                .unwrap_or_default();
             match decision {
                 Decision::Send(due) => {
+                    if due.level == crate::case::Level::MiseEnDemeure {
+                        row.decompte = crate::explain::explain(case, owed, decision);
+                    }
                     row.status =
                         if due.channel == crate::case::Channel::Telephone { Status::Call } else { Status::Letter };
                     row.level = due.level.as_str().to_string();
