@@ -108,3 +108,86 @@ mod tests {
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }
+
+/// An output folder written as a whole: a run writes into a fresh folder
+/// beside it (`<out>.relance-new`), then [`Output::commit`] puts that in
+/// place of the previous output, so that `out` holds exactly what one run
+/// produced — never yesterday's pack beside today's letters.
+#[derive(Debug)]
+pub struct Output {
+    /// Where the run writes.
+    pub staging: std::path::PathBuf,
+    out: std::path::PathBuf,
+}
+
+/// The files that mark a folder as the output of a relance run.
+const OUTPUT_MARKS: [&str; 2] = ["manifest.json", "contentieux.json"];
+
+fn sibling(out: &Path, suffix: &str) -> std::io::Result<std::path::PathBuf> {
+    let absolute = std::path::absolute(out)?;
+    let name = absolute.file_name().ok_or_else(|| {
+        std::io::Error::other(format!(
+            "{} : donnez un dossier de sortie nommé, p. ex. --out sorties/jour",
+            out.display()
+        ))
+    })?;
+    let mut name = name.to_os_string();
+    name.push(suffix);
+    Ok(absolute.with_file_name(name))
+}
+
+impl Output {
+    /// Prepares the run's output `out`: refuses a folder that holds files
+    /// but is not a previous output of relance; puts back a previous output
+    /// left aside by a run killed while swapping; clears what a killed run
+    /// left half-written; creates the fresh folder to write into.
+    pub fn prepare(out: &Path) -> std::io::Result<Output> {
+        let staging = sibling(out, ".relance-new")?;
+        let old = sibling(out, ".relance-old")?;
+        if !out.exists() && old.is_dir() {
+            std::fs::rename(&old, out)?;
+        }
+        if out.exists() {
+            if !out.is_dir() {
+                return Err(std::io::Error::other(format!(
+                    "{} existe et n'est pas un dossier ; attendu : un dossier de sortie (nouveau, vide, ou une production précédente de relance)",
+                    out.display()
+                )));
+            }
+            let mut entries = std::fs::read_dir(out)?;
+            let empty = entries.next().is_none();
+            let previous = OUTPUT_MARKS.iter().any(|m| out.join(m).is_file());
+            if !empty && !previous {
+                return Err(std::io::Error::other(format!(
+                    "{} n'est pas vide et n'est pas une production de relance (pas de manifest.json) ; rien n'y est écrit ; attendu : un dossier nouveau ou vide, ou la sortie d'une production précédente (remplacée en entier)",
+                    out.display()
+                )));
+            }
+        }
+        for stale in [&staging, &old] {
+            if stale.exists() {
+                std::fs::remove_dir_all(stale)?;
+            }
+        }
+        std::fs::create_dir_all(&staging)?;
+        Ok(Output { staging, out: out.to_path_buf() })
+    }
+
+    /// Puts the run's folder in place of the previous output, which is
+    /// removed. Killed between the two renames, the next
+    /// [`Output::prepare`] puts the previous output back.
+    pub fn commit(self) -> std::io::Result<()> {
+        let old = sibling(&self.out, ".relance-old")?;
+        if self.out.exists() {
+            std::fs::rename(&self.out, &old)?;
+        }
+        std::fs::rename(&self.staging, &self.out)?;
+        if let Some(parent) = self.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        Ok(())
+    }
+}

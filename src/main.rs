@@ -16,6 +16,12 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Like every Unix filter: `relance plan … | head` ends quietly when the
+    // reader closes the pipe, instead of panicking on the failed write.
+    // SAFETY: sets a signal's disposition to its default, before any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match cli::Cli::parse().command {
         cli::Command::Build(args) => cli::build::run(args),
         cli::Command::Plan(args) => cli::plan::run(args),

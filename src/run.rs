@@ -655,26 +655,19 @@ fn scan(cases: &Path, session: &Session, settings: &Settings, stop: &(dyn Fn() -
     slots
 }
 
-/// `relance build` into an output folder, which is created first: an output
-/// that cannot be written is an error before any case is looked at.
+/// `relance build` into an output folder. The run writes into a fresh
+/// folder beside it, which then replaces the previous output as a whole
+/// (see [`crate::atomic::Output`]): `out` holds exactly what this run
+/// produced. A folder that is not a previous output is refused before any
+/// case is looked at.
 pub fn build(session: &Session, cases: &Path, out: &Path, settings: &Settings) -> std::io::Result<BuildReport> {
-    std::fs::create_dir_all(out.join("letters"))?;
-    remove_leftovers(out)?;
-    let report = build_to(session, cases, &pack::Folder(out.to_path_buf()), settings)?;
+    let output = crate::atomic::Output::prepare(out)?;
+    std::fs::create_dir_all(output.staging.join("letters"))?;
+    let report = build_to(session, cases, &pack::Folder(output.staging.clone()), settings)?;
     // The page the back office opens, made from the manifest just written.
-    crate::report::write_for_run(out).map_err(std::io::Error::other)?;
+    crate::report::write_for_run(&output.staging).map_err(std::io::Error::other)?;
+    output.commit()?;
     Ok(report)
-}
-
-/// Removes the temporary files (`.relance-*.tmp`) that a run killed while
-/// writing left in the output folder and its `letters/` and `emails/`.
-/// Nothing else is touched.
-pub fn remove_leftovers(out: &Path) -> std::io::Result<usize> {
-    let mut removed = 0;
-    for dir in [out.to_path_buf(), out.join("letters"), out.join("emails")] {
-        removed += crate::atomic::remove_temporaries(&dir)?;
-    }
-    Ok(removed)
 }
 
 /// `relance build` into any [`Sink`]. Returns an error only when the

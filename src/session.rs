@@ -93,9 +93,14 @@ impl Session {
         templates_dir: Option<&Path>,
         rates: Option<&Path>,
     ) -> Result<Session, SetupError> {
-        let templates = match templates_dir {
-            Some(dir) => TemplateSet::load(dir)?,
-            None => TemplateSet::builtin(),
+        // `--templates` first, else the default policy's `templates:`
+        // (relative to the config: what `relance init` writes), else the
+        // templates built in.
+        let config_dir = config_path.parent().unwrap_or(Path::new("."));
+        let templates = match (templates_dir, &config.policy.templates) {
+            (Some(dir), _) => TemplateSet::load(dir)?,
+            (None, Some(dir)) => TemplateSet::load(&config_dir.join(dir))?,
+            (None, None) => TemplateSet::builtin(),
         };
         let renderer = Renderer::new(&templates);
         let fonts = Fonts::load(&templates);
@@ -114,7 +119,6 @@ impl Session {
             }
         };
         let mut profile_templates = std::collections::BTreeMap::new();
-        let config_dir = config_path.parent().unwrap_or(Path::new("."));
         for (name, policy) in &config.policies {
             if let Some(dir) = &policy.templates {
                 let set = TemplateSet::load(&config_dir.join(dir))?;
@@ -178,11 +182,22 @@ impl Session {
     }
 }
 
-/// The config path for a cases folder when `--config` is not given.
+/// The config path for a cases folder when `--config` is not given: the
+/// `relance.yaml` of the cases folder (of a case file's folder), else of
+/// the nearest folder above it, two levels at most (`relance init` puts
+/// the cases in `cases/` beside `relance.yaml`). When there is none, the
+/// cases folder's own, for the error message.
 pub fn default_config_path(cases: &Path) -> PathBuf {
-    if cases.is_dir() {
-        cases.join("relance.yaml")
-    } else {
-        cases.parent().unwrap_or(Path::new(".")).join("relance.yaml")
+    let folder =
+        if cases.is_dir() { cases.to_path_buf() } else { cases.parent().unwrap_or(Path::new(".")).to_path_buf() };
+    let folder = if folder.as_os_str().is_empty() { PathBuf::from(".") } else { folder };
+    let own = folder.join("relance.yaml");
+    let absolute = std::path::absolute(&folder).unwrap_or_else(|_| folder.clone());
+    for up in absolute.ancestors().take(3) {
+        let candidate = up.join("relance.yaml");
+        if candidate.is_file() {
+            return if up == absolute { own } else { candidate };
+        }
     }
+    own
 }

@@ -16,6 +16,20 @@ pub const EXAMPLE_CASE: &str = include_str!("../fixtures/cases/dupont.yaml");
 /// The invoice copy the example case attaches.
 pub const EXAMPLE_INVOICE: &[u8] = include_bytes!("../fixtures/cases/invoices/F-2026-0042.pdf");
 
+/// The config `relance init` writes: the example creditor, with the
+/// starter's own template folder as the default policy's templates.
+pub fn starter_config() -> String {
+    let body = BUILTIN_CONFIG.split_once('\n').map_or(BUILTIN_CONFIG, |(_, rest)| rest);
+    let body = body.replacen(
+        "policy:\n",
+        "policy:\n  templates: letter-templates   # the letters' wording: edit these templates\n",
+        1,
+    );
+    format!(
+        "# relance.yaml — the creditor, its terms of sale and its dunning policy.\n# Reference of every key: docs/format.md of relance. The cases are in cases/.\n{body}"
+    )
+}
+
 /// What `init` wrote, for the message that follows.
 #[derive(Debug, Clone)]
 pub struct Starter {
@@ -39,8 +53,9 @@ pub fn create(dir: &Path) -> std::io::Result<Starter> {
         templates: dir.join("letter-templates"),
     };
     let templates = TemplateSet::builtin();
+    let config = starter_config();
     let mut files: Vec<(PathBuf, &[u8])> = vec![
-        (starter.config.clone(), BUILTIN_CONFIG.as_bytes()),
+        (starter.config.clone(), config.as_bytes()),
         (starter.case.clone(), EXAMPLE_CASE.as_bytes()),
         (dir.join("cases/invoices/F-2026-0042.pdf"), EXAMPLE_INVOICE),
     ];

@@ -9,16 +9,6 @@ use std::sync::Mutex;
 use crate::util::*;
 use relance::pack::Sink;
 
-/// Files a run may leave behind only while it is writing them.
-fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".relance-"))
-        .map(|e| e.path().to_path_buf())
-        .collect()
-}
-
 /// Every PDF under `dir` opens: none is cut short.
 fn assert_pdfs_complete(dir: &Path) {
     for e in walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok) {
@@ -36,7 +26,7 @@ fn an_output_that_is_not_a_folder_stops_the_run_with_exit_2() {
     std::fs::write(&out, "a file, not a folder").unwrap();
     let o = build(&fixtures(), &out, &[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains(&format!("error: cannot write to {}", out.display())), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("error: écriture impossible dans {}", out.display())), "{}", stderr(&o));
 }
 
 /// A sink that fails like a full disk once `budget` bytes are written; a
@@ -213,8 +203,9 @@ fn stops_cleanly_on(signal: &str, code: i32) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until some letters are written, then interrupt.
-    let letters = out.join("letters");
+    // Wait until some letters are written (in the run's fresh folder, put
+    // in place of `out` at the end), then interrupt.
+    let letters = dir.path().join("out.relance-new/letters");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::fs::read_dir(&letters).map(|d| d.count()).unwrap_or(0) < 5 {
         assert!(std::time::Instant::now() < deadline, "no letter after 60 s");
@@ -227,6 +218,8 @@ fn stops_cleanly_on(signal: &str, code: i32) {
     assert_eq!(o.status.code(), Some(code), "{err}");
     assert!(err.contains("relancez la même commande"), "{err}");
     assert!(temporaries(&out).is_empty());
+    assert!(!dir.path().join("out.relance-new").exists(), "what was built is in out");
+    let letters = out.join("letters");
     assert_pdfs_complete(&out);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();

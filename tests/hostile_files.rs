@@ -127,15 +127,49 @@ fn the_deposit_list_csv_defuses_formulas() {
 }
 
 #[test]
-fn a_run_removes_the_temporary_files_a_killed_run_left() {
+fn a_run_removes_what_a_killed_run_left() {
     let dir = Dir::with_fixtures();
-    dir.write("out/letters/.relance-AbC123.tmp", "half a letter");
-    dir.write("out/.relance-x.tmp", "half a manifest");
-    dir.write("out/letters/keep.txt", "not ours");
+    // Killed while writing: its fresh folder, half-made, beside the output.
+    dir.write("out.relance-new/letters/.relance-AbC123.tmp", "half a letter");
+    dir.write("out.relance-new/letters/DUPONT-001-formelle.pdf", "not a whole letter");
     dir.relance(["build", ".", "--date", RUN_DATE, "--out", "out"]).expect_code(0);
-    assert!(!dir.join("out/letters/.relance-AbC123.tmp").exists());
-    assert!(!dir.join("out/.relance-x.tmp").exists());
-    assert!(dir.join("out/letters/keep.txt").exists(), "only relance's own temporary files are removed");
+    assert!(!dir.join("out.relance-new").exists());
+    assert!(temporaries(&dir.join("out")).is_empty());
+    assert!(dir.pdf_text("out/letters/DUPONT-001-formelle.pdf").contains("Seconde relance"));
+    // Killed between the two renames of the swap: the previous output is
+    // aside, the new one complete beside it; the next run puts the previous
+    // one back, then replaces it as a whole.
+    std::fs::rename(dir.join("out"), dir.join("out.relance-old")).unwrap();
+    dir.write("out.relance-new/manifest.json", "{}");
+    dir.relance(["build", ".", "--date", RUN_DATE, "--out", "out"]).expect_code(0);
+    assert!(!dir.join("out.relance-old").exists() && !dir.join("out.relance-new").exists());
+    assert!(dir.join("out/pack-lrar.pdf").exists());
+}
+
+#[test]
+fn each_run_leaves_in_its_output_exactly_what_it_produced() {
+    let dir = Dir::with_fixtures();
+    dir.relance(["build", ".", "--date", RUN_DATE, "--out", "out", "--no-record"]).expect_code(0);
+    assert!(dir.join("out/pack-lrar.pdf").exists() && dir.join("out/depot-lrar.csv").exists());
+    // Another day with no registered letter: yesterday's pack is gone.
+    dir.edit("relance.yaml", |t| t.replace("channel: lrar,", "channel: courrier,"));
+    dir.relance(["build", ".", "--date", RUN_DATE, "--out", "out", "--no-record"]).expect_code(0);
+    assert!(!dir.join("out/pack-lrar.pdf").exists(), "a previous day's pack left beside today's letters");
+    assert!(!dir.join("out/depot-lrar.csv").exists());
+    assert!(dir.join("out/pack-courrier.pdf").exists());
+    // A folder with other files is never written into, nor emptied.
+    dir.write("papiers/contrat.pdf", "someone's file");
+    let out = dir.relance(["build", ".", "--date", RUN_DATE, "--out", "papiers", "--no-record"]).expect_code(2);
+    assert!(
+        out.stderr().contains("papiers n'est pas vide et n'est pas une production de relance (pas de manifest.json)"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(std::fs::read_dir(dir.join("papiers")).unwrap().count(), 1);
+    assert!(!dir.join("papiers.relance-new").exists());
+    // An empty folder is fine.
+    std::fs::create_dir(dir.join("vide")).unwrap();
+    dir.relance(["build", ".", "--date", RUN_DATE, "--out", "vide", "--no-record"]).expect_code(0);
 }
 
 #[test]

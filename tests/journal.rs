@@ -215,7 +215,7 @@ fn two_runs_at_once_on_one_journal_cannot_both_issue() {
         .unwrap();
     // Once the first run has started writing letters, it holds the lock.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::fs::read_dir(dir.join("one/letters")).map(|d| d.count()).unwrap_or(0) < 2 {
+    while std::fs::read_dir(dir.join("one.relance-new/letters")).map(|d| d.count()).unwrap_or(0) < 2 {
         assert!(std::time::Instant::now() < deadline, "no letter after 60 s");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }

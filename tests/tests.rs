@@ -11,6 +11,7 @@ mod errors;
 mod explain;
 mod extremes;
 mod faults;
+mod first_hour;
 mod hostile_files;
 mod import;
 mod injection;

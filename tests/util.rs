@@ -275,3 +275,13 @@ pub(crate) fn browser(url: &str, screenshot: Option<(&Path, &str)>) -> String {
 pub(crate) fn file_url(path: &Path) -> String {
     format!("file://{}", std::path::absolute(path).unwrap().display())
 }
+
+/// Files a run may leave behind only while it is writing them.
+pub(crate) fn temporaries(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".relance-"))
+        .map(|e| e.path().to_path_buf())
+        .collect()
+}

@@ -421,15 +421,9 @@ fn validate_config(config: &Config) -> Result<(), Issue> {
                 );
             }
         }
-        if name.is_some() && policy.templates.is_some() {
-            // Checked when the session loads the folder.
-        } else if name.is_none() && policy.templates.is_some() {
-            return issue(
-                at("templates"),
-                "templates: se donne à un profil de policies: ; pour la politique par défaut, utilisez --templates"
-                    .into(),
-            );
-        }
+        // A policy's `templates:` (a profile's, or the default policy's:
+        // the folder of every letter unless --templates) is checked when
+        // the session loads the folder.
     }
     let Some(smtp) = &config.smtp else { return Ok(()) };
     if smtp.password.is_some() {

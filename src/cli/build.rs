@@ -58,11 +58,11 @@ pub(crate) fn run(args: Args) -> ExitCode {
         let armed = signal_hook::flag::register_conditional_shutdown(signal, code, cancel.clone())
             .and_then(|_| signal_hook::flag::register(signal, cancel.clone()));
         if let Err(e) = armed {
-            return super::fail(&format!("cannot handle signal {signal}: {e}"));
+            return super::fail(&format!("signal {signal} non géré : {e}"));
         }
     }
     if let Err(e) = signal_hook::flag::register(SIGTERM, term.clone()) {
-        return super::fail(&format!("cannot handle SIGTERM: {e}"));
+        return super::fail(&format!("signal SIGTERM non géré : {e}"));
     }
     settings.cancel = Some(cancel);
     settings.draft = args.draft;
@@ -96,7 +96,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
     settings.progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("CI").is_none();
     let report = match relance::run::build(&session, &args.common.cases, &args.out, &settings) {
         Ok(report) => report,
-        Err(e) => return super::fail(&format!("cannot write to {}: {e}", args.out.display())),
+        Err(e) => return super::fail(&format!("écriture impossible dans {} : {e}", args.out.display())),
     };
     for e in &report.errors {
         print_error(e);

@@ -63,7 +63,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
     let options = Options { case: args.case.clone(), letters: args.letters.clone() };
     let report = match relance::contentieux::prepare(&session, &args.cases, &args.out, &settings, &options) {
         Ok(r) => r,
-        Err(e) => return fail(&format!("cannot write to {}: {e}", args.out.display())),
+        Err(e) => return fail(&format!("écriture impossible dans {} : {e}", args.out.display())),
     };
     if report.unknown_case {
         return fail(&format!(

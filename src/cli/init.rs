@@ -13,7 +13,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
     match relance::starter::create(&args.dir) {
         Ok(_) => {
             eprintln!(
-                "created {0}/relance.yaml, {0}/cases/DUPONT-001.yaml and {0}/letter-templates/\nnext: relance build {0}/cases --config {0}/relance.yaml --templates {0}/letter-templates --out out\n      relance check --templates {0}/letter-templates",
+                "créé : {0}/relance.yaml, {0}/cases/DUPONT-001.yaml et {0}/letter-templates/ (les modèles des lettres, utilisés par défaut)\nensuite : relance plan {0}/cases\n          relance build {0}/cases --out {0}/sorties/$(date +%F)\n          relance check --templates {0}/letter-templates",
                 args.dir.display()
             );
             ExitCode::SUCCESS

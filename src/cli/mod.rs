@@ -85,6 +85,7 @@ impl Common {
     /// The session and the settings of a run, or the exit code of a setup
     /// error, printed.
     pub(crate) fn open(&self) -> Result<(Session, Settings), ExitCode> {
+        exists(&self.cases)?;
         let config = self.config.clone().unwrap_or_else(|| default_config_path(&self.cases));
         let session = Session::open(&config, self.templates.as_deref(), self.rates.as_deref()).map_err(|e| fail(&e))?;
         let mut settings = Settings::new(self.date.unwrap_or_else(today));
@@ -134,13 +135,27 @@ impl Sources {
 
     /// The session, or the exit code of a setup error, printed.
     pub(crate) fn open(&self, cases: &std::path::Path) -> Result<Session, ExitCode> {
+        exists(cases)?;
         Session::open(&self.config_for(cases), self.templates.as_deref(), self.rates.as_deref()).map_err(|e| fail(&e))
     }
+}
+
+/// Fails (exit 2) when the CASES argument names nothing: said before any
+/// config is looked for, so the clerk reads the real mistake.
+pub(crate) fn exists(cases: &std::path::Path) -> Result<(), ExitCode> {
+    if cases.exists() {
+        return Ok(());
+    }
+    Err(fail(&format!(
+        "{} : ce dossier (ou ce fichier) n'existe pas ; attendu : le dossier des dossiers (fichiers .yaml) ou un fichier de dossier",
+        cases.display()
+    )))
 }
 
 /// The session of a command over `cases`, or the exit code of a setup
 /// error, printed.
 pub(crate) fn session(cases: &std::path::Path, config: Option<&std::path::Path>) -> Result<Session, ExitCode> {
+    exists(cases)?;
     let config = config.map_or_else(|| default_config_path(cases), std::path::Path::to_path_buf);
     Session::open(&config, None, None).map_err(|e| fail(&e))
 }

@@ -85,7 +85,7 @@ fn watch(args: &Args, config: &Path) -> ExitCode {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut watcher = match notify::recommended_watcher(tx) {
         Ok(w) => w,
-        Err(e) => return fail(&format!("cannot watch the files: {e}")),
+        Err(e) => return fail(&format!("surveillance des fichiers impossible : {e}")),
     };
     for path in watched(args, config) {
         let mode = if path.is_dir() { notify::RecursiveMode::Recursive } else { notify::RecursiveMode::NonRecursive };
@@ -94,7 +94,7 @@ fn watch(args: &Args, config: &Path) -> ExitCode {
         let target = if path.is_file() { path.parent().map(Path::to_path_buf).unwrap_or(path.clone()) } else { path };
         let target = if target.as_os_str().is_empty() { PathBuf::from(".") } else { target };
         if let Err(e) = watcher.watch(&target, mode) {
-            return fail(&format!("cannot watch {}: {e}", target.display()));
+            return fail(&format!("surveillance impossible de {} : {e}", target.display()));
         }
     }
     let own: Vec<PathBuf> = Vec::new();
@@ -155,7 +155,8 @@ fn render_once(args: &Args, config: &Path) -> Result<Vec<PathBuf>, ExitCode> {
     };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}-{level}.{ext}", letter.case.id)));
     let write = |path: &Path, bytes: &[u8]| {
-        relance::atomic::write_atomic(path, bytes).map_err(|e| fail(&format!("cannot write {}: {e}", path.display())))
+        relance::atomic::write_atomic(path, bytes)
+            .map_err(|e| fail(&format!("écriture impossible de {} : {e}", path.display())))
     };
     let markup = relance::letter::markup(&session, &letter, args.draft).map_err(|e| fail(&e))?;
     match args.format {

@@ -22,7 +22,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
         Err(e) => return fail(&e),
     };
     if let Err(e) = relance::atomic::write_atomic(&args.out, html.as_bytes()) {
-        return fail(&format!("cannot write {}: {e}", args.out.display()));
+        return fail(&format!("écriture impossible de {} : {e}", args.out.display()));
     }
     eprintln!("rapport : {} ({} production(s))", args.out.display(), args.outs.len());
     ExitCode::SUCCESS

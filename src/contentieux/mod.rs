@@ -794,8 +794,9 @@ pub fn prepare(
         None => loaded,
     };
     report.unknown_case = options.case.is_some() && loaded.is_empty();
-    std::fs::create_dir_all(out)?;
-    crate::run::remove_leftovers(out)?;
+    let output = crate::atomic::Output::prepare(out)?;
+    let out = output.staging.clone();
+    let out = out.as_path();
     let sink = crate::pack::Folder(out.to_path_buf());
     let archive = LetterArchive::index(&options.letters);
     let journal = settings.journal.as_deref();
@@ -868,6 +869,7 @@ pub fn prepare(
     json.push(b'\n');
     sink.write(Path::new("contentieux.json"), &json)?;
     sink.sync()?;
+    output.commit()?;
     if settings.record && !transmitted.is_empty() {
         let dir = session.journal_dir(cases);
         std::fs::create_dir_all(&dir)?;
