@@ -6,10 +6,51 @@
 use std::borrow::Cow;
 use std::io::Write;
 
+/// How the CSV files of a run are written: the separator, a byte-order
+/// mark, the decimal separator of amounts. The default (`,`, no BOM,
+/// decimal point) is what a program reads; a French-locale spreadsheet
+/// wants `;`, a BOM (to read UTF-8) and decimal commas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvFormat {
+    /// The separator: `,`, `;` or a tab.
+    pub separator: u8,
+    /// Start the file with a UTF-8 byte-order mark.
+    pub bom: bool,
+    /// Write amounts with a decimal comma (`1630,70`).
+    pub decimal_comma: bool,
+    /// Name the columns in French (`dossier`, `debiteur`…).
+    pub french_headers: bool,
+}
+
+impl Default for CsvFormat {
+    fn default() -> CsvFormat {
+        CsvFormat { separator: b',', bom: false, decimal_comma: false, french_headers: false }
+    }
+}
+
+impl CsvFormat {
+    /// The separator of `--csv-sep` or `csv.separator`: `,`, `;`, `tab`
+    /// (or a tab character).
+    pub fn parse_separator(text: &str) -> Result<u8, String> {
+        match text {
+            "," => Ok(b','),
+            ";" => Ok(b';'),
+            "tab" | "\t" | "\\t" => Ok(b'\t'),
+            other => Err(format!("séparateur « {other} » ; attendu : « , », « ; » ou « tab »")),
+        }
+    }
+}
+
 /// A row of a CSV file: its column names and its cells, in order.
 pub trait CsvRecord {
     /// The column names.
     const HEADER: &'static [&'static str];
+    /// The column names in French, in the same order (empty: the file's
+    /// columns are French already).
+    const HEADER_FR: &'static [&'static str] = &[];
+    /// The columns that hold amounts (`1630.70`), by their name in
+    /// [`CsvRecord::HEADER`]: written with a decimal comma when asked.
+    const AMOUNTS: &'static [&'static str] = &[];
     /// The cells, as many as the header has names.
     fn cells(&self) -> Vec<Cow<'_, str>>;
 }
@@ -27,13 +68,27 @@ pub fn defuse(cell: &str) -> Cow<'_, str> {
 pub struct CsvWriter<W: Write> {
     inner: csv::Writer<W>,
     header_written: bool,
+    format: CsvFormat,
 }
 
 impl<W: Write> CsvWriter<W> {
     /// A writer into `out`; the header goes before the first record (or at
     /// [`CsvWriter::finish`] when there is none).
     pub fn new(out: W) -> CsvWriter<W> {
-        CsvWriter { inner: csv::WriterBuilder::new().has_headers(false).from_writer(out), header_written: false }
+        CsvWriter::with_format(out, CsvFormat::default())
+    }
+
+    /// A writer into `out` in `format` (the BOM is written at once).
+    pub fn with_format(mut out: W, format: CsvFormat) -> CsvWriter<W> {
+        // A write error shows again at the first record; the BOM is 3 bytes.
+        if format.bom {
+            let _ = out.write_all("\u{FEFF}".as_bytes());
+        }
+        CsvWriter {
+            inner: csv::WriterBuilder::new().has_headers(false).delimiter(format.separator).from_writer(out),
+            header_written: false,
+            format,
+        }
     }
 
     /// Writes one record (and the header first).
@@ -41,12 +96,18 @@ impl<W: Write> CsvWriter<W> {
         self.header::<R>()?;
         let cells = record.cells();
         debug_assert_eq!(cells.len(), R::HEADER.len());
-        self.inner.write_record(cells.iter().map(|c| defuse(c).into_owned())).map_err(std::io::Error::other)
+        let comma = self.format.decimal_comma;
+        let cells = cells.iter().zip(R::HEADER).map(|(c, name)| {
+            if comma && R::AMOUNTS.contains(name) { c.replace('.', ",") } else { defuse(c).into_owned() }
+        });
+        self.inner.write_record(cells).map_err(std::io::Error::other)
     }
 
     fn header<R: CsvRecord>(&mut self) -> std::io::Result<()> {
         if !self.header_written {
-            self.inner.write_record(R::HEADER).map_err(std::io::Error::other)?;
+            let header = if self.format.french_headers && !R::HEADER_FR.is_empty() { R::HEADER_FR } else { R::HEADER };
+            debug_assert_eq!(header.len(), R::HEADER.len());
+            self.inner.write_record(header).map_err(std::io::Error::other)?;
             self.header_written = true;
         }
         Ok(())
@@ -70,6 +131,28 @@ mod tests {
         fn cells(&self) -> Vec<Cow<'_, str>> {
             vec![self.0.into(), self.1.into()]
         }
+    }
+
+    struct Amount(&'static str, &'static str);
+
+    impl CsvRecord for Amount {
+        const HEADER: &'static [&'static str] = &["ref", "total"];
+        const AMOUNTS: &'static [&'static str] = &["total"];
+        fn cells(&self) -> Vec<Cow<'_, str>> {
+            vec![self.0.into(), self.1.into()]
+        }
+    }
+
+    #[test]
+    fn a_french_spreadsheet_gets_semicolons_a_bom_and_decimal_commas() {
+        let format = CsvFormat { separator: b';', bom: true, decimal_comma: true, french_headers: true };
+        let mut w = CsvWriter::with_format(Vec::new(), format);
+        w.write(&Amount("F-2026.1", "1630.70")).unwrap();
+        w.write(&Amount("x;y", "-12.5")).unwrap();
+        let text = String::from_utf8(w.finish::<Amount>().unwrap()).unwrap();
+        assert_eq!(text, "\u{FEFF}ref;total\nF-2026.1;1630,70\n\"x;y\";-12,5\n");
+        assert_eq!(CsvFormat::parse_separator("tab"), Ok(b'\t'));
+        assert!(CsvFormat::parse_separator("|").unwrap_err().contains("attendu"));
     }
 
     #[test]

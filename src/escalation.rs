@@ -257,13 +257,13 @@ fn after_formal_notice(prev: &SentLetter, policy: &Policy, date: NaiveDate) -> D
     let sent = format_date(prev.date.0);
     let Some(received) = prev.received else {
         let how = if prev.channel == Channel::Lrar {
-            "avis de réception non enregistré (relance record)"
+            "enregistrez l'avis de réception (relance record)"
         } else {
             "date de réception inconnue"
         };
         return Decision::Skip {
             reason: format!(
-                "mise en demeure envoyée le {sent}, {how} : le délai de paiement court de sa réception ; ensuite, contentieux (injonction de payer)"
+                "en attente de la réception de la mise en demeure envoyée le {sent} ({how}) : le délai de paiement court de sa réception ; ensuite, contentieux"
             ),
             next: None,
         };
@@ -272,9 +272,9 @@ fn after_formal_notice(prev: &SentLetter, policy: &Policy, date: NaiveDate) -> D
     if date <= expires {
         return Decision::Skip {
             reason: format!(
-                "mise en demeure envoyée le {sent}, reçue le {} : délai de paiement jusqu'au {} ; ensuite, contentieux",
-                format_date(received.0),
-                format_date(expires)
+                "en attente jusqu'au {} : délai de paiement de la mise en demeure envoyée le {sent}, reçue le {} ; ensuite, contentieux",
+                format_date(expires),
+                format_date(received.0)
             ),
             next: Some(next_day(expires)),
         };

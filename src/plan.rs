@@ -305,5 +305,14 @@ pub fn table(rows: &[ManifestRow]) -> String {
             ]
         })
         .collect();
-    crate::table::render("", &header, &cells, &[5, 6, 7, 8, 9])
+    let mut out = crate::table::render("", &header, &cells, &[5, 6, 7, 8, 9]);
+    let mut warnings = crate::pack::Warnings::default();
+    rows.iter().for_each(|r| warnings.add(r));
+    if !warnings.is_empty() {
+        out.push_str("\nAvertissements :\n");
+        for line in warnings.lines() {
+            out.push_str(&format!("  - {line}\n"));
+        }
+    }
+    out
 }

@@ -90,14 +90,21 @@ pub fn record(dir: &Path, csv: &Path, date: NaiveDate) -> Result<RecordReport, J
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
     let headers =
         reader.headers().map_err(|e| JournalError(InputError::new(csv, format!("en-tête illisible : {e}"))))?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let (Some(reference), Some(number)) = (column("reference"), column("registered_number")) else {
+    // The column names relance writes, in English or in French.
+    let column = |names: [&str; 2]| headers.iter().position(|h| names.contains(&h.trim()));
+    let (Some(reference), Some(number)) =
+        (column(["reference", "reference"]), column(["registered_number", "numero_recommande"]))
+    else {
         return Err(JournalError(InputError::new(
             csv,
-            "colonnes « reference » et « registered_number » absentes ; attendu : la liste depot-lrar.csv écrite par relance build",
+            "colonnes « reference » et « registered_number » (ou « numero_recommande ») absentes ; attendu : la liste depot-lrar.csv écrite par relance build",
         )));
     };
-    let (presented, delivered, returned) = (column("first_presented"), column("delivered"), column("returned"));
+    let (presented, delivered, returned) = (
+        column(["first_presented", "premiere_presentation"]),
+        column(["delivered", "distribution"]),
+        column(["returned", "retour"]),
+    );
     let mut report = RecordReport::default();
     let mut entries = Vec::new();
     let mut row = csv::StringRecord::new();

@@ -36,6 +36,8 @@ pub struct BuildReport {
     pub failures: Vec<ManifestRow>,
     /// Whether the run was stopped before its end.
     pub interrupted: bool,
+    /// The legal warnings of the cases, grouped.
+    pub warnings: crate::pack::Warnings,
 }
 
 /// Largest invoice copy attached to a letter (a scanned invoice is a few
@@ -347,7 +349,7 @@ fn write_calls(
         Export { date, ident: format!("relance/{CALL_SHEET}/{date}"), archival: false, data: vec![], checks: None };
     write_document(&mut session.world(), sink, CALL_SHEET, markup, export)?;
     let out = sink.root().to_path_buf();
-    let csv = pack::calls::calls_csv(&calls).map_err(|source| RunError::Io {
+    let csv = pack::calls::calls_csv(&calls, settings.csv).map_err(|source| RunError::Io {
         file: out.clone(),
         action: "writing",
         path: PathBuf::from(CALL_LIST),
@@ -483,7 +485,7 @@ fn write_packs(
     }
     if !lrar.is_empty()
         && let Err(source) =
-            pack::print::deposit_csv(&lrar).and_then(|csv| sink.write(Path::new("depot-lrar.csv"), &csv))
+            pack::print::deposit_csv(&lrar, settings.csv).and_then(|csv| sink.write(Path::new("depot-lrar.csv"), &csv))
     {
         failures.push(RunError::Io {
             file: sink.root().to_path_buf(),
@@ -682,8 +684,13 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     let cancelled = || settings.cancelled();
     let slots = scan(cases, session, settings, &cancelled);
     let shard = settings.shard.map(|s| s.to_string());
-    let mut manifest =
-        ManifestWriter::new(sink, &date.to_string(), shard.as_deref(), settings.record && settings.journal.is_some())?;
+    let mut manifest = ManifestWriter::new(
+        sink,
+        &date.to_string(),
+        shard.as_deref(),
+        settings.record && settings.journal.is_some(),
+        settings.csv,
+    )?;
     let mut report = BuildReport::default();
     let mut courrier = Vec::new();
     let mut lrar = Vec::new();
@@ -711,6 +718,7 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
             _ => {}
         }
         report.rows += 1;
+        report.warnings.add(&row);
         match row.status {
             Status::Letter => report.letters += 1,
             Status::Call => report.calls += 1,

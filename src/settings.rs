@@ -45,6 +45,9 @@ pub struct Settings {
     /// `--force`: build a case even when the journal has a letter dated
     /// after the run date.
     pub force: bool,
+    /// How the run's CSV files are written (`csv:` of relance.yaml, or
+    /// `--csv-sep`, `--csv-bom`, `--decimal-comma`).
+    pub csv: crate::csv_out::CsvFormat,
 }
 
 /// What each typesetting thread is doing: the case and template of the
@@ -108,6 +111,7 @@ impl Settings {
             journal: None,
             record: false,
             force: false,
+            csv: crate::csv_out::CsvFormat::default(),
         }
     }
 

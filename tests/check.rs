@@ -83,23 +83,23 @@ fn deleting_the_iban_is_reported_for_every_level() {
 fn a_deadline_hidden_in_an_always_false_if_is_reported() {
     let (_guard, templates) = copy_templates();
     edit(
-        &templates.join("mise-en-demeure.typ.j2"),
-        "(soit au plus tôt le {{ deadline }})",
-        "{% if false %}(soit au plus tôt le {{ deadline }}){% endif %}",
+        &templates.join("avertissement.typ.j2"),
+        "au plus tard le *{{ deadline }}*.",
+        "{% if false %}au plus tard le *{{ deadline }}*.{% endif %}",
     );
     edit(
         &templates.join("partials/payment.typ.j2"),
-        "(au plus tôt le {{ deadline }})",
-        "{% if false %}(au plus tôt le {{ deadline }}){% endif %}",
+        "au plus tard le {{ deadline }}{% endif %}",
+        "{% if false %}au plus tard le {{ deadline }}{% endif %}{% endif %}",
     );
     let out = check(&templates, &[]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
-        text.contains("mise-en-demeure: missing deadline ({{ deadline }} is only printed inside {% if false %}, which can hide it; date limite de paiement)"),
+        text.contains("avertissement: missing deadline ({{ deadline }} is only printed inside {% if false %}, which can hide it; date limite de paiement"),
         "{text}"
     );
-    assert_eq!(reported(&check(&templates, &["--format", "json"])), pairs(&["mise-en-demeure"], "deadline"));
+    assert_eq!(reported(&check(&templates, &["--format", "json"])), pairs(&["avertissement"], "deadline"));
 }
 
 #[test]

@@ -319,7 +319,7 @@ fn a_received_mise_en_demeure_starts_its_deadline_and_the_consumer_interest() {
     assert!(dir.letters("d2").contains(&"MOREAU-003-mise-en-demeure.pdf".to_string()), "{:?}", dir.letters("d2"));
     let plan = dir.relance(["plan", ".", "--date", "2026-12-03"]).expect_code(0).stdout();
     let moreau = plan.lines().find(|l| l.starts_with("MOREAU-003")).unwrap();
-    assert!(moreau.contains("avis de réception non enregistré (relance record)"), "{moreau}");
+    assert!(moreau.contains("en attente de la réception de la mise en demeure envoyée le 2 décembre 2026 (enregistrez l'avis de réception (relance record))"), "{moreau}");
     dir.fill_deposit_list("d2", "MOREAU-003/mise-en-demeure", "1A 123 456 7890 1,2026-12-03,2026-12-04,");
     dir.relance(["record", ".", "filled.csv", "--date", "2026-12-05"]).expect_code(0);
     // The 8 days to pay run from the receipt on the 4th (C. civ. 1344).
@@ -327,7 +327,7 @@ fn a_received_mise_en_demeure_starts_its_deadline_and_the_consumer_interest() {
     let moreau = plan.lines().find(|l| l.starts_with("MOREAU-003")).unwrap();
     assert!(
         moreau
-            .contains("reçue le 4 décembre 2026 : délai de paiement jusqu'au 12 décembre 2026 ; ensuite, contentieux"),
+            .contains("en attente jusqu'au 12 décembre 2026 : délai de paiement de la mise en demeure envoyée le 2 décembre 2026, reçue le 4 décembre 2026 ; ensuite, contentieux"),
         "{moreau}"
     );
     assert!(moreau.contains("2026-12-13"), "next step the day after: {moreau}");

@@ -209,7 +209,8 @@ fn a_missing_semester_is_an_error_only_where_a_line_needs_it() {
     // In semester mode the days of 2026 S2 need its rate: an error that says how to fix it.
     let err = statement(&c, &terms(None, RateSplit::Semester), &RateTable::builtin(), day("2026-12-01")).unwrap_err();
     assert!(
-        err.to_string().contains("pas de taux pour le semestre 2026-S2") && err.to_string().contains("--rates"),
+        err.to_string().contains("pas de taux pour le semestre 2026-S2")
+            && err.to_string().contains("rates: dans relance.yaml"),
         "{err}"
     );
 }

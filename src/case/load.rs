@@ -425,6 +425,14 @@ fn validate_config(config: &Config) -> Result<(), Issue> {
         // the folder of every letter unless --templates) is checked when
         // the session loads the folder.
     }
+    if let Some(sep) = &config.csv.separator
+        && let Err(message) = crate::csv_out::CsvFormat::parse_separator(sep)
+    {
+        return issue("csv.separator", message);
+    }
+    if let Some(h) = config.csv.headers.as_deref().filter(|h| !["fr", "en"].contains(h)) {
+        return issue("csv.headers", format!("« {h} » ; attendu : fr ou en"));
+    }
     let Some(smtp) = &config.smtp else { return Ok(()) };
     if smtp.password.is_some() {
         return issue(

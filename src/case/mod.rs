@@ -52,6 +52,45 @@ pub struct Config {
     /// What `relance contentieux` does after an unanswered mise en demeure.
     #[serde(default)]
     pub contentieux: ContentieuxConfig,
+    /// How the CSV files (manifest, deposit list, call list, contentieux)
+    /// are written.
+    #[serde(default)]
+    pub csv: CsvConfig,
+}
+
+/// `csv:` of relance.yaml: for a French-locale spreadsheet, `separator:
+/// ";"`, `bom: true`, `decimal_comma: true`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvConfig {
+    /// `,` (the default), `;` or `tab`.
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub separator: Option<String>,
+    /// Start each file with a UTF-8 byte-order mark.
+    #[serde(default)]
+    pub bom: bool,
+    /// Amounts with a decimal comma.
+    #[serde(default)]
+    pub decimal_comma: bool,
+    /// Column names: `en` (the default) or `fr`.
+    #[serde(default, deserialize_with = "scalar::opt_line")]
+    pub headers: Option<String>,
+}
+
+impl CsvConfig {
+    /// The format it asks for; the separator was checked when loaded.
+    pub fn format(&self) -> crate::csv_out::CsvFormat {
+        crate::csv_out::CsvFormat {
+            separator: self
+                .separator
+                .as_deref()
+                .and_then(|s| crate::csv_out::CsvFormat::parse_separator(s).ok())
+                .unwrap_or(b','),
+            bom: self.bom,
+            decimal_comma: self.decimal_comma,
+            french_headers: self.headers.as_deref() == Some("fr"),
+        }
+    }
 }
 
 /// The settings of `relance contentieux`.
@@ -842,6 +881,12 @@ pub struct Debtor {
     /// Regular or new customer.
     #[serde(default)]
     pub relationship: Relationship,
+    /// How to address the person the letter goes to (`madame` or
+    /// `monsieur`): the letter opens « Madame, » rather than « Madame,
+    /// Monsieur, ». When absent, read from « Mme » / « M. » before the
+    /// contact's name, else the debtor's.
+    #[serde(default)]
+    pub civilite: Option<Civilite>,
     /// A company's legal form (SARL, SAS…), for the requête en injonction
     /// de payer.
     #[serde(deserialize_with = "scalar::opt_line")]
@@ -859,7 +904,42 @@ pub struct Debtor {
     pub commercant: Option<bool>,
 }
 
+/// How a person is addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Civilite {
+    /// « Madame »
+    Madame,
+    /// « Monsieur »
+    Monsieur,
+}
+
 impl Debtor {
+    /// The salutation of a letter: « Madame », « Monsieur », or « Madame,
+    /// Monsieur » when the addressee's civility is not known (a company
+    /// with no named contact).
+    pub fn salutation(&self) -> &'static str {
+        let read = |name: &str| {
+            let lower = name.trim_start().to_lowercase();
+            if ["mme ", "mme. ", "madame ", "mlle "].iter().any(|p| lower.starts_with(p)) {
+                Some(Civilite::Madame)
+            } else if ["m. ", "monsieur ", "mr "].iter().any(|p| lower.starts_with(p)) {
+                Some(Civilite::Monsieur)
+            } else {
+                None
+            }
+        };
+        let civilite = self.civilite.or_else(|| match &self.contact {
+            Some(contact) => read(contact),
+            None => read(&self.name),
+        });
+        match civilite {
+            Some(Civilite::Madame) => "Madame",
+            Some(Civilite::Monsieur) => "Monsieur",
+            None => "Madame, Monsieur",
+        }
+    }
+
     /// The recipient block as it goes in the envelope window (NF Z10-011):
     /// name, "À l'attention de", street lines, postal code and city in
     /// capitals, country when not France.

@@ -37,6 +37,8 @@ pub(crate) struct Args {
     /// Build a case even when the journal holds a letter dated after --date.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    csv: super::CsvArgs,
     /// Build only the cases whose id hashes to K of N (0 ≤ K < N).
     #[arg(long, value_parser = Shard::parse, value_name = "K/N")]
     shard: Option<Shard>,
@@ -65,6 +67,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
         return super::fail(&format!("signal SIGTERM non géré : {e}"));
     }
     settings.cancel = Some(cancel);
+    settings.csv = args.csv.format(&session);
     settings.draft = args.draft;
     settings.shard = args.shard;
     settings.record = !args.no_record && !args.draft;
@@ -104,13 +107,21 @@ pub(crate) fn run(args: Args) -> ExitCode {
     let none = report.rows.saturating_sub(report.letters + report.calls + report.failures.len());
     let calls =
         if report.calls > 0 { format!(", {} appel(s) à passer (appels.pdf)", report.calls) } else { String::new() };
+    let warnings = if report.warnings.is_empty() {
+        String::new()
+    } else {
+        format!(", {} avertissement(s)", report.warnings.count())
+    };
     eprintln!(
-        "{} lettre(s) produite(s){calls}, {} dossier(s) sans lettre, {} en erreur ; manifeste : {}",
+        "{} lettre(s) produite(s){calls}, {} dossier(s) sans lettre, {} en erreur{warnings} ; rapport : {}",
         report.letters,
         none,
         report.failed,
-        args.out.join("manifest.csv").display()
+        args.out.join("index.html").display()
     );
+    for line in report.warnings.lines() {
+        eprintln!("avertissement : {line}");
+    }
     if report.interrupted {
         let code = if term.load(Ordering::SeqCst) { 143 } else { 130 };
         eprintln!(

@@ -23,6 +23,8 @@ pub(crate) struct Args {
     out: PathBuf,
     #[command(flatten)]
     sources: super::Sources,
+    #[command(flatten)]
+    csv: super::CsvArgs,
     /// Prepare this case only, even if it would be left out (the reason is
     /// kept in contentieux.csv).
     #[arg(long, value_name = "ID")]
@@ -46,6 +48,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
     };
     let mut settings = Settings::new(args.date.unwrap_or_else(today));
     settings.draft = args.draft;
+    settings.csv = args.csv.format(&session);
     settings.record = !args.draft && !args.no_record;
     let dir = session.journal_dir(&args.cases);
     let _lock = if settings.record {

@@ -111,6 +111,45 @@ impl Common {
     }
 }
 
+/// How the CSV files are written, over `csv:` of relance.yaml.
+#[derive(clap::Args)]
+pub(crate) struct CsvArgs {
+    /// Separator of the CSV files: `,` (the default), `;` (a French-locale
+    /// spreadsheet) or `tab`.
+    #[arg(long, value_name = "SEP", value_parser = parse_separator)]
+    csv_sep: Option<u8>,
+    /// Start each CSV file with a UTF-8 byte-order mark (Excel reads the
+    /// accents right).
+    #[arg(long)]
+    csv_bom: bool,
+    /// Write the amounts of the CSV files with a decimal comma (1630,70).
+    #[arg(long)]
+    decimal_comma: bool,
+    /// Column names of the CSV files.
+    #[arg(long, value_name = "LANG", value_parser = ["fr", "en"])]
+    csv_headers: Option<String>,
+}
+
+fn parse_separator(s: &str) -> Result<u8, String> {
+    relance::csv_out::CsvFormat::parse_separator(s)
+}
+
+impl CsvArgs {
+    /// The format: relance.yaml's, with these flags over it.
+    pub(crate) fn format(&self, session: &Session) -> relance::csv_out::CsvFormat {
+        let mut format = session.config.csv.format();
+        if let Some(sep) = self.csv_sep {
+            format.separator = sep;
+        }
+        format.bom |= self.csv_bom;
+        format.decimal_comma |= self.decimal_comma;
+        if let Some(lang) = &self.csv_headers {
+            format.french_headers = lang == "fr";
+        }
+        format
+    }
+}
+
 /// Where a command's config, templates and rate table come from, when it
 /// does not take all of [`Common`] (`contentieux`, `render`).
 #[derive(clap::Args)]

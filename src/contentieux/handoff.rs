@@ -261,6 +261,7 @@ fn opt(d: Option<NaiveDate>) -> String {
 }
 
 impl CsvRecord for HandOff {
+    const AMOUNTS: &'static [&'static str] = &["principal", "penalites", "indemnites", "interets", "total"];
     const HEADER: &'static [&'static str] = &[
         "dossier",
         "statut",
@@ -355,8 +356,8 @@ impl CsvRecord for HandOff {
 }
 
 /// The rows as CSV.
-pub fn handoff_csv(rows: &[HandOff]) -> std::io::Result<Vec<u8>> {
-    let mut w = CsvWriter::new(Vec::new());
+pub fn handoff_csv(rows: &[HandOff], format: crate::csv_out::CsvFormat) -> std::io::Result<Vec<u8>> {
+    let mut w = CsvWriter::with_format(Vec::new(), format);
     for r in rows {
         w.write(r)?;
     }

@@ -857,7 +857,7 @@ pub fn prepare(
         report.rows.push(HandOff::new(session, &planned, Some(&assessment), files, missing));
     }
     report.rows.sort_by(|a, b| a.id.cmp(&b.id));
-    sink.write(Path::new("contentieux.csv"), &handoff_csv(&report.rows)?)?;
+    sink.write(Path::new("contentieux.csv"), &handoff_csv(&report.rows, settings.csv)?)?;
     let mut json = serde_json::to_vec_pretty(&serde_json::json!({
         "generator": format!("relance {}", env!("CARGO_PKG_VERSION")),
         "date": settings.date,

@@ -113,7 +113,7 @@ pub struct RateTable {
 /// A semester the table does not cover.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "pas de taux pour le semestre {semester} dans {table} : ajoutez sa ligne ({semester}, taux de refinancement principal de la BCE en vigueur au {first_day}, date de la décision de la BCE, taux de l'intérêt légal de l'arrêté publié au Journal officiel pour ce semestre) dans une copie de {RATES_FILE} passée par --rates FICHIER"
+    "pas de taux pour le semestre {semester} dans {table} : ajoutez la ligne {semester} (semester,ecb_mro,ecb_since,legal_particulier,legal_other,legal_arrete) à une copie de {RATES_FILE} et indiquez-la une fois pour toutes par rates: dans relance.yaml ; le taux de refinancement de la BCE en vigueur au {first_day} est publié par la BCE (ecb.europa.eu, décisions de politique monétaire) et la Banque de France, le taux de l'intérêt légal du semestre par arrêté au Journal officiel (legifrance.gouv.fr, fin juin pour le 2d semestre, fin décembre pour le 1er)"
 )]
 pub struct MissingSemester {
     /// The semester missing.
@@ -283,6 +283,7 @@ mod tests {
         let err = RateTable::builtin().get(Semester { year: 2030, half: 2 }).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("2030-S2") && msg.contains("data/rates.csv") && msg.contains("2030-07-01"), "{msg}");
+        assert!(msg.contains("rates: dans relance.yaml") && msg.contains("Journal officiel"), "{msg}");
     }
 
     #[test]

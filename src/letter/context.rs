@@ -14,6 +14,9 @@ use crate::money::{amount_in_words, format_date, format_date_short, format_eur, 
 pub(crate) struct LetterContext {
     pub(crate) level: &'static str,
     pub(crate) level_label: &'static str,
+    /// « Madame », « Monsieur » or « Madame, Monsieur »: the letter's
+    /// salutation and its closing formula.
+    pub(crate) salutation: &'static str,
     pub(crate) reference: String,
     pub(crate) date: String,
     pub(crate) date_iso: String,
@@ -262,6 +265,7 @@ pub(crate) fn context(config: &Config, letter: &Letter) -> LetterContext {
     LetterContext {
         level: level.as_str(),
         level_label: level.label_fr(),
+        salutation: case.debtor.salutation(),
         reference: format!("{}/{}", case.id, level.as_str()),
         date: format_date(date),
         date_iso: date.to_string(),

@@ -46,6 +46,22 @@ pub fn sort_calls(calls: &mut [Call]) {
 struct CallRow<'a>(&'a Call);
 
 impl CsvRecord for CallRow<'_> {
+    const HEADER_FR: &'static [&'static str] = &[
+        "dossier",
+        "debiteur",
+        "contact",
+        "telephone",
+        "email",
+        "factures",
+        "principal",
+        "total",
+        "jours_de_retard",
+        "historique",
+        "resultat",
+        "montant_promis",
+        "promis_pour",
+        "note",
+    ];
     const HEADER: &'static [&'static str] = &[
         "id",
         "debtor",
@@ -87,8 +103,8 @@ impl CsvRecord for CallRow<'_> {
 }
 
 /// `appels.csv`: one row per call, in the sheet's order.
-pub fn calls_csv(calls: &[Call]) -> std::io::Result<Vec<u8>> {
-    let mut w = CsvWriter::new(Vec::new());
+pub fn calls_csv(calls: &[Call], format: crate::csv_out::CsvFormat) -> std::io::Result<Vec<u8>> {
+    let mut w = CsvWriter::with_format(Vec::new(), format);
     for c in calls {
         w.write(&CallRow(c))?;
     }

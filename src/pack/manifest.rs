@@ -110,6 +110,35 @@ impl Status {
 }
 
 impl CsvRecord for ManifestRow {
+    const HEADER_FR: &'static [&'static str] = &[
+        "dossier",
+        "fichier_dossier",
+        "debiteur",
+        "type_debiteur",
+        "profil",
+        "statut",
+        "niveau",
+        "motif",
+        "derniere_lettre",
+        "prochaine_etape",
+        "canal",
+        "principal",
+        "penalites",
+        "indemnites",
+        "interets",
+        "total",
+        "jours_de_retard",
+        "pages",
+        "fichier",
+        "sha256",
+        "projet",
+        "copies",
+        "email",
+        "avertissements",
+        "arrangement",
+        "erreur",
+    ];
+    const AMOUNTS: &'static [&'static str] = &["principal", "penalties", "indemnities", "interest", "total"];
     const HEADER: &'static [&'static str] = &[
         "id",
         "source",
@@ -291,8 +320,9 @@ impl<'a> ManifestWriter<'a> {
         date: &str,
         shard: Option<&str>,
         recorded: bool,
+        format: crate::csv_out::CsvFormat,
     ) -> std::io::Result<ManifestWriter<'a>> {
-        let csv = CsvWriter::new(sink.create(Path::new("manifest.csv"))?);
+        let csv = CsvWriter::with_format(sink.create(Path::new("manifest.csv"))?, format);
         let mut json = sink.create(Path::new("manifest.json"))?;
         write!(
             json,
@@ -394,7 +424,7 @@ mod tests {
         row.debtor = "=HYPERLINK(\"http://evil\")".into();
         let dir = tempfile::tempdir().unwrap();
         let sink = Folder(dir.path().to_path_buf());
-        let mut m = ManifestWriter::new(&sink, "2026-11-22", None, false).unwrap();
+        let mut m = ManifestWriter::new(&sink, "2026-11-22", None, false, Default::default()).unwrap();
         m.push(&row);
         m.finish(&[], &[], false).unwrap();
         let csv = std::fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
@@ -432,7 +462,7 @@ mod tests {
         for n in [0, 1, 2] {
             let dir = tempfile::tempdir().unwrap();
             let sink = Folder(dir.path().to_path_buf());
-            let mut m = ManifestWriter::new(&sink, "2026-11-22", Some("1/2"), n == 2).unwrap();
+            let mut m = ManifestWriter::new(&sink, "2026-11-22", Some("1/2"), n == 2, Default::default()).unwrap();
             for r in &rows[..n] {
                 m.push(r);
             }
@@ -456,9 +486,54 @@ mod tests {
     fn an_unfinished_manifest_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let sink = Folder(dir.path().to_path_buf());
-        let mut m = ManifestWriter::new(&sink, "2026-11-22", None, false).unwrap();
+        let mut m = ManifestWriter::new(&sink, "2026-11-22", None, false, Default::default()).unwrap();
         m.push(&ManifestRow::default());
         drop(m);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
+
+/// The legal warnings of a run, grouped: each distinct warning with the
+/// number of cases it concerns and the first of them, for `plan`'s table
+/// and `build`'s summary (the manifest has each case's own).
+#[derive(Debug, Default, Clone)]
+pub struct Warnings {
+    by_text: std::collections::BTreeMap<String, (usize, Vec<String>)>,
+}
+
+impl Warnings {
+    /// Cases named per warning.
+    const NAMED: usize = 3;
+
+    /// Adds the warnings of a row.
+    pub fn add(&mut self, row: &ManifestRow) {
+        for w in row.warnings.split(" | ").filter(|w| !w.is_empty()) {
+            let entry = self.by_text.entry(w.to_string()).or_default();
+            entry.0 += 1;
+            if entry.1.len() < Self::NAMED {
+                entry.1.push(row.id.clone());
+            }
+        }
+    }
+
+    /// Cases concerned by at least one warning, counted once per warning.
+    pub fn count(&self) -> usize {
+        self.by_text.values().map(|(n, _)| n).sum()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.by_text.is_empty()
+    }
+
+    /// One line per distinct warning: « N dossier(s) (A, B, C…) : text ».
+    pub fn lines(&self) -> Vec<String> {
+        self.by_text
+            .iter()
+            .map(|(text, (n, ids))| {
+                let more = if *n > ids.len() { ", …" } else { "" };
+                format!("{n} dossier(s) ({}{more}) : {text}", ids.join(", "))
+            })
+            .collect()
     }
 }

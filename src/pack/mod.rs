@@ -7,6 +7,6 @@ mod manifest;
 pub(crate) mod print;
 mod sink;
 
-pub use manifest::{ManifestRow, ManifestWriter, PackInfo, Status};
+pub use manifest::{ManifestRow, ManifestWriter, PackInfo, Status, Warnings};
 pub use print::{Document, Placement};
 pub use sink::{Folder, Sink, Staged};

@@ -226,6 +226,18 @@ struct DepositRow<'a> {
 }
 
 impl CsvRecord for DepositRow<'_> {
+    const HEADER_FR: &'static [&'static str] = &[
+        "numero",
+        "destinataire",
+        "adresse",
+        "code_postal",
+        "reference",
+        "pages",
+        "numero_recommande",
+        "premiere_presentation",
+        "distribution",
+        "retour",
+    ];
     const HEADER: &'static [&'static str] = &[
         "number",
         "recipient",
@@ -257,8 +269,8 @@ impl CsvRecord for DepositRow<'_> {
 }
 
 /// The deposit list as CSV (same rows), through the one CSV writer.
-pub(crate) fn deposit_csv(items: &[PackItem]) -> std::io::Result<Vec<u8>> {
-    let mut w = CsvWriter::new(Vec::new());
+pub(crate) fn deposit_csv(items: &[PackItem], format: crate::csv_out::CsvFormat) -> std::io::Result<Vec<u8>> {
+    let mut w = CsvWriter::with_format(Vec::new(), format);
     for (i, item) in items.iter().enumerate() {
         w.write(&DepositRow { number: i + 1, item })?;
     }
