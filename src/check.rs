@@ -222,14 +222,17 @@ fn parse_all(set: &TemplateSet) -> Parsed<'_> {
             Ok(tree) => {
                 trees.insert(name.clone(), tree);
             }
-            Err(e) => errors.push(Finding {
-                template: name.clone(),
-                line: e.line().unwrap_or(1),
-                level: "all".into(),
-                mention: "valid-template".into(),
-                check: "static",
-                why: crate::render::RenderError::from(e).to_string(),
-            }),
+            Err(e) => {
+                let e = crate::render::RenderError::from(e).locate_syntax(Some(text));
+                errors.push(Finding {
+                    template: name.clone(),
+                    line: e.line.unwrap_or(1),
+                    level: "all".into(),
+                    mention: "valid-template".into(),
+                    check: "static",
+                    why: e.to_string(),
+                })
+            }
         }
     }
     Parsed { trees, errors }
@@ -893,6 +896,7 @@ pub fn open(
     templates: Option<&Path>,
     cases: Option<&Path>,
     config: Option<&Path>,
+    rates: Option<&Path>,
 ) -> Result<(Session, Vec<LoadedCase>), SetupError> {
     let (config, config_path) = match (config, cases) {
         (Some(path), _) => (crate::case::load_config(path)?, path.to_path_buf()),
@@ -905,7 +909,7 @@ pub fn open(
             (crate::case::parse_config(&path, crate::starter::BUILTIN_CONFIG)?, path)
         }
     };
-    let session = Session::with_config(config, &config_path, templates, None)?;
+    let session = Session::with_config(config, &config_path, templates, rates)?;
     let (loaded, errors) = match cases {
         Some(dir) => crate::load_cases(dir, &config_path),
         None => builtin_cases(),

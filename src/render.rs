@@ -39,6 +39,59 @@ impl std::fmt::Display for RenderError {
 
 impl std::error::Error for RenderError {}
 
+/// The tag a syntax error comes from: the last `{%`, `{{` or `{#` before
+/// the end of line `line` that is not closed before the next tag opens.
+/// minijinja reports where its parser stopped, which for an unclosed tag
+/// is where the next tag opens, lines later; the clerk needs the tag.
+/// Returns its line (1-based) and a plain sentence.
+pub fn unclosed_tag(text: &str, line: usize) -> Option<(usize, String)> {
+    let end = text.split_inclusive('\n').take(line).map(str::len).sum::<usize>();
+    let openers: Vec<(usize, &str)> = ["{%", "{{", "{#"]
+        .iter()
+        .flat_map(|o| text.match_indices(o).map(|(i, _)| (i, *o)))
+        .filter(|(i, _)| *i < end)
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    let mut found = None;
+    for (n, (at, opener)) in openers.iter().enumerate() {
+        let closer = match *opener {
+            "{%" => "%}",
+            "{{" => "}}",
+            _ => "#}",
+        };
+        let next = openers.get(n + 1).map_or(text.len(), |(i, _)| *i);
+        let closed = text[at + 2..].find(closer).map(|c| at + 2 + c + 2 <= next);
+        if closed != Some(true) {
+            found = Some((*at, *opener, closer));
+        }
+    }
+    let (at, _, closer) = found?;
+    let tag_line = text[..at].matches('\n').count() + 1;
+    let shown: String = text[at..].lines().next().unwrap_or("").chars().take(40).collect();
+    Some((
+        tag_line,
+        format!(
+            "la balise « {shown} » ouverte ici n'est pas fermée : il manque « {closer} » (le modèle ne peut pas être lu)"
+        ),
+    ))
+}
+
+impl RenderError {
+    /// For a syntax error, the place of the tag left open (see
+    /// [`unclosed_tag`]), when the template's text shows one.
+    pub fn locate_syntax(mut self, text: Option<&str>) -> RenderError {
+        if let (Some(text), Some(line)) = (text, self.line)
+            && self.message.starts_with("syntax error")
+            && let Some((tag_line, sentence)) = unclosed_tag(text, line)
+        {
+            self.message = format!("{sentence} ; minijinja : {}", self.message);
+            self.line = Some(tag_line);
+        }
+        self
+    }
+}
+
 impl From<minijinja::Error> for RenderError {
     fn from(err: minijinja::Error) -> RenderError {
         let mut message = err.kind().to_string();
@@ -67,6 +120,7 @@ pub const FUEL: u64 = 20_000_000;
 /// A minijinja environment over a template set, with Typst auto-escaping.
 pub struct Renderer {
     env: Environment<'static>,
+    files: std::sync::Arc<std::collections::BTreeMap<String, Vec<u8>>>,
 }
 
 impl Renderer {
@@ -103,24 +157,47 @@ impl Renderer {
         env.set_keep_trailing_newline(true);
         // A firm's template is code: a loop that does not end stops here.
         env.set_fuel(Some(FUEL));
-        Renderer { env }
+        Renderer { env, files: templates.files.clone() }
+    }
+
+    /// A minijinja error as a [`RenderError`], a syntax error placed at
+    /// the tag left open.
+    fn error(&self, err: minijinja::Error) -> RenderError {
+        let text = err.name().and_then(|n| self.files.get(n)).and_then(|b| std::str::from_utf8(b).ok());
+        RenderError::from(err).locate_syntax(text)
     }
 
     /// Renders the template of `level` with `context`.
     pub fn render(&self, level: Level, context: &Value) -> Result<String, RenderError> {
         let name = template_name(level);
-        let template = self.env.get_template(&name).map_err(RenderError::from)?;
-        template.render(context).map_err(RenderError::from)
+        let template = self.env.get_template(&name).map_err(|e| self.error(e))?;
+        template.render(context).map_err(|e| self.error(e))
     }
 
     /// Renders a plain-text template (no Typst escaping), e.g. `email.txt.j2`.
     pub fn render_text(&self, name: &str, context: &Value) -> Result<String, RenderError> {
-        let template = self.env.get_template(name).map_err(RenderError::from)?;
-        template.render(context).map_err(RenderError::from)
+        let template = self.env.get_template(name).map_err(|e| self.error(e))?;
+        template.render(context).map_err(|e| self.error(e))
     }
 
     /// The environment, for the static checks of `relance check`.
     pub fn env(&self) -> &Environment<'static> {
         &self.env
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unclosed_tag_is_found_where_it_opens() {
+        let text = "ligne 1\nligne 2 {% if plural %\n\n{% if other %}x{% endif %}\n";
+        let (line, sentence) = unclosed_tag(text, 4).unwrap();
+        assert_eq!(line, 2);
+        assert!(sentence.contains("« {% if plural % »") && sentence.contains("il manque « %} »"), "{sentence}");
+        assert_eq!(unclosed_tag("{{ a }} {% if b %}{% endif %}", 1), None);
+        let (line, _) = unclosed_tag("a\n{{ name }\nb\n{% if x %}", 4).unwrap();
+        assert_eq!(line, 2);
     }
 }

@@ -700,10 +700,16 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     } else {
         indicatif::ProgressBar::hidden()
     };
+    // Cases done out of all, the letters built so far, whole cases per
+    // second.
     progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lettres · {per_sec} · reste {eta}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} dossiers · {msg} · {rate} · reste {eta}")
+            .expect("valid template")
+            .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} dossiers/s", state.per_sec());
+            }),
     );
+    progress.set_message("0 lettre");
     // Rows reach the manifest in file order; a few wait here for a slower
     // thread's case before theirs.
     let mut waiting = std::collections::BTreeMap::new();
@@ -773,6 +779,10 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
                 record(result, &mut report);
                 next_row += 1;
             }
+            progress.set_message(match report.letters {
+                0 | 1 => format!("{} lettre", report.letters),
+                n => format!("{n} lettres"),
+            });
         },
     );
     // Interrupted: what was built after a case left unbuilt.

@@ -176,3 +176,77 @@ fn csv_files_open_cleanly_in_a_french_spreadsheet() {
         out.stderr()
     );
 }
+
+#[test]
+fn the_progress_bar_counts_cases_and_letters_in_whole_numbers() {
+    let dir = Dir::with_fixtures();
+    // A terminal (util-linux `script` gives the run a pseudo-terminal).
+    let command = format!("{} build . --date 2026-11-22 --out o --no-record", env!("CARGO_BIN_EXE_relance"));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env_remove("CI")
+        .output()
+        .expect("script (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let frames: Vec<&str> = text.split(['\r', '\n']).filter(|f| f.contains("/12 dossiers · ")).collect();
+    assert!(!frames.is_empty(), "no progress bar drawn: {text}");
+    for frame in &frames {
+        let rate = frame.split(" · ").find(|p| p.ends_with("dossiers/s")).unwrap_or_else(|| panic!("{frame}"));
+        let number = rate.trim_end_matches(" dossiers/s");
+        assert!(number.chars().all(|c| c.is_ascii_digit()), "a whole number per second: {frame}");
+        let letters = frame.split(" · ").nth(1).unwrap();
+        assert!(letters.ends_with(" lettre") || letters.ends_with(" lettres"), "{frame}");
+        let n: usize = letters.split(' ').next().unwrap().parse().unwrap();
+        assert!(n <= 6, "6 letters in this run, never the cases' count: {frame}");
+    }
+}
+
+#[test]
+fn the_cli_says_what_it_accepts_and_where_a_template_breaks() {
+    let dir = Dir::with_fixtures();
+    let help = dir.relance(["build", "--help"]).expect_code(0).stdout();
+    assert!(
+        help.contains(
+            "[possible values: courtoisie, amicale, appel, formelle, avertissement, mise-en-demeure, echeancier]"
+        ),
+        "{help}"
+    );
+    let bad = dir.relance(["plan", ".", "--level", "relance"]).expect_code(2);
+    assert!(bad.stderr().contains("[possible values: courtoisie, amicale"), "{}", bad.stderr());
+    // check takes --rates like the others.
+    dir.relance([
+        "check",
+        "--date",
+        "2026-11-22",
+        "--rates",
+        &(env!("CARGO_MANIFEST_DIR").to_string() + "/data/rates.csv"),
+    ])
+    .expect_code(0);
+    // A tag left open on line 5 is reported on line 5, in a sentence.
+    dir.relance(["init", "s"]).expect_code(0);
+    dir.edit("s/letter-templates/amicale.typ.j2", |t| {
+        let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+        lines[4].push_str(" {% if plural %");
+        lines.join("\n") + "\n"
+    });
+    let out = dir
+        .relance([
+            "build",
+            ".",
+            "--date",
+            "2026-11-22",
+            "--out",
+            "o",
+            "--templates",
+            "s/letter-templates",
+            "--no-record",
+        ])
+        .expect_code(1);
+    assert!(
+        out.stderr()
+            .contains("amicale.typ.j2:5: la balise « {% if plural % » ouverte ici n'est pas fermée : il manque « %} »"),
+        "{}",
+        out.stderr()
+    );
+}

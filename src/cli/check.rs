@@ -18,6 +18,9 @@ pub(crate) struct Args {
     /// Creditor config for those cases; defaults to CASES/relance.yaml, or the built-in example.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Rate table to use instead of the one built in (same layout as data/rates.csv).
+    #[arg(long)]
+    rates: Option<PathBuf>,
     /// Date the letters are rendered at (YYYY-MM-DD); defaults to today.
     #[arg(long, value_parser = super::parse_date)]
     date: Option<NaiveDate>,
@@ -27,11 +30,15 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> ExitCode {
     let date = args.date.unwrap_or_else(super::today);
-    let (session, loaded) =
-        match relance::check::open(args.templates.as_deref(), args.cases.as_deref(), args.config.as_deref()) {
-            Ok(x) => x,
-            Err(e) => return fail(&e),
-        };
+    let (session, loaded) = match relance::check::open(
+        args.templates.as_deref(),
+        args.cases.as_deref(),
+        args.config.as_deref(),
+        args.rates.as_deref(),
+    ) {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
     let findings = match relance::check::check(&session, &loaded, date) {
         Ok(f) => f,
         Err(e) => return fail(&e),

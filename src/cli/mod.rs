@@ -77,7 +77,7 @@ pub(crate) struct Common {
     #[arg(long)]
     pub(crate) rates: Option<PathBuf>,
     /// Force this level for every case that owes something (review, reprint).
-    #[arg(long, value_parser = parse_level)]
+    #[arg(long, value_parser = level_values())]
     pub(crate) level: Option<Level>,
 }
 
@@ -216,8 +216,12 @@ pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, relance::case::ValueError
     relance::case::Date::parse(s).map(|d| d.0)
 }
 
-pub(crate) fn parse_level(s: &str) -> Result<Level, relance::case::UnknownLevel> {
-    s.parse()
+/// `--level`: the levels' names, listed by `--help` and in the error of a
+/// wrong one.
+pub(crate) fn level_values() -> impl clap::builder::TypedValueParser<Value = Level> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Level::EVERY.map(Level::as_str))
+        .map(|s: String| Level::parse(&s).expect("one of the listed names"))
 }
 
 /// Prints an error that stops the command (a setup or usage error) and

@@ -12,7 +12,7 @@ use clap::ValueEnum;
 use relance::case::Level;
 use relance::{Session, Settings};
 
-use super::{fail, parse_date, parse_level, today};
+use super::{fail, level_values, parse_date, today};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Output {
@@ -30,7 +30,7 @@ pub(crate) struct Args {
     case: PathBuf,
     /// The level of the letter (amicale, formelle, avertissement,
     /// mise-en-demeure, courtoisie, echeancier); defaults to the level due.
-    #[arg(long, value_parser = parse_level)]
+    #[arg(long, value_parser = level_values())]
     level: Option<Level>,
     /// What to write.
     #[arg(long, value_enum, default_value = "pdf")]
