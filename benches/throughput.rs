@@ -4,7 +4,11 @@
 //! invoices, a realistic mix of levels), runs the release `relance build` on
 //! them with 1 and 2 threads, and reports letters/s, ms/letter and the peak
 //! resident memory of the process, plus the start-up time of a one-case run.
-//! Each figure is the median of `RUNS` runs: these machines are shared.
+//! Each size is run both ways of making the print packs — `typeset` (the
+//! baseline of earlier versions: packs typeset again) and `pages` (the
+//! letters' pages copied) — alternated, and the ratio of their wall times
+//! is printed. Each figure is the median of `RUNS` runs: these machines are
+//! shared. Run it with `--profile dist` for the release build's figures.
 //! `-- generate DIR N` only writes the N cases, for runs by hand.
 
 use std::path::Path;
@@ -160,35 +164,52 @@ fn main() {
         .collect();
     println!("start-up (build of 1 case, median of 5): {:.1} ms", median(startup) * 1000.0);
     println!(
-        "{:>8} {:>7} {:>10} {:>10} {:>10} {:>12}",
-        "cases", "threads", "letters", "letters/s", "ms/letter", "peak RSS MiB"
+        "{:>8} {:>7} {:>8} {:>8} {:>8} {:>10} {:>10} {:>12}",
+        "cases", "threads", "packs", "letters", "wall s", "letters/s", "ms/letter", "peak RSS MiB"
     );
+    // Each size and thread count, in the two ways of making the packs,
+    // alternated run by run so that the machine's drift hits both alike:
+    // `typeset` (the baseline: the packs typeset again from the letters'
+    // PDFs, as up to this version) and `pages` (the letters' pages copied).
+    let mut ratios = Vec::new();
     for &n in &sizes {
         let cases = root.path().join(format!("cases-{n}"));
         generate(&cases, n);
         for jobs in [1, 2] {
-            let mut times = Vec::new();
-            let mut rss = Vec::new();
+            let modes = ["typeset", "pages"];
+            let mut times = [Vec::new(), Vec::new()];
+            let mut rss = [Vec::new(), Vec::new()];
             let mut letters = 0;
             for k in 0..RUNS {
-                let out = root.path().join(format!("out-{n}-{jobs}-{k}"));
-                let (t, m) = run(Command::new(relance)
-                    .arg("build")
-                    .arg(&cases)
-                    .args(["--date", "2026-11-22", "--jobs", &jobs.to_string(), "--out"])
-                    .arg(&out));
-                letters = std::fs::read_dir(out.join("letters")).unwrap().count();
-                std::fs::remove_dir_all(&out).unwrap();
-                times.push(t);
-                rss.push(m);
+                for (m, mode) in modes.iter().enumerate() {
+                    let out = root.path().join(format!("out-{n}-{jobs}-{k}-{mode}"));
+                    let (t, r) = run(Command::new(relance)
+                        .arg("build")
+                        .arg(&cases)
+                        .args(["--date", "2026-11-22", "--no-record", "--pack-mode", mode])
+                        .args(["--jobs", &jobs.to_string(), "--out"])
+                        .arg(&out));
+                    letters = std::fs::read_dir(out.join("letters")).unwrap().count();
+                    std::fs::remove_dir_all(&out).unwrap();
+                    times[m].push(t);
+                    rss[m].push(r);
+                }
             }
-            let t = median(times);
-            println!(
-                "{n:>8} {jobs:>7} {letters:>10} {:>10.0} {:>10.2} {:>12.0}",
-                letters as f64 / t,
-                t * 1000.0 / letters as f64,
-                median(rss)
-            );
+            let mut walls = [0.0; 2];
+            for (m, mode) in modes.iter().enumerate() {
+                let t = median(times[m].clone());
+                walls[m] = t;
+                println!(
+                    "{n:>8} {jobs:>7} {mode:>8} {letters:>8} {t:>8.2} {:>10.0} {:>10.2} {:>12.0}",
+                    letters as f64 / t,
+                    t * 1000.0 / letters as f64,
+                    median(rss[m].clone())
+                );
+            }
+            ratios.push((n, jobs, walls[0] / walls[1]));
         }
+    }
+    for (n, jobs, ratio) in ratios {
+        println!("{n} cases, {jobs} thread(s): baseline (typeset packs) / now = {ratio:.2}× the wall time");
     }
 }

@@ -409,7 +409,9 @@ fn write_document(
     Ok((pdf, pages))
 }
 
-/// Typesets one volume of a print pack and writes it.
+/// Makes one volume of a print pack from the letters already written and
+/// the invoice copies, page for page (nothing is typeset again), and
+/// writes it.
 fn write_pack(
     world: &mut LetterWorld,
     channel: Channel,
@@ -418,11 +420,51 @@ fn write_pack(
     settings: &Settings,
     sink: &dyn Sink,
 ) -> Result<PackInfo, RunError> {
-    let date = settings.date;
-    let (markup, data, placements) = pack::print::pack_markup(items);
-    let data = pack_data(sink, sink.root(), data)?;
-    let export = Export { date, ident: format!("relance/{file}/{date}"), archival: false, data, checks: None };
-    let (pdf, pages) = write_document(world, sink, &file, markup, export)?;
+    let (slots, placements) = pack::print::pack_layout(items);
+    if settings.pack_mode == crate::settings::PackMode::Typeset {
+        let date = settings.date;
+        let (markup, data) = pack::print::pack_markup(&slots);
+        let data = pack_data(sink, sink.root(), data)?;
+        let export = Export { date, ident: format!("relance/{file}/{date}"), archival: false, data, checks: None };
+        let (pdf, pages) = write_document(world, sink, &file, markup, export)?;
+        return Ok(PackInfo {
+            file,
+            channel: channel.as_str().into(),
+            pages,
+            sha256: sha256_hex(&pdf),
+            letters: placements,
+        });
+    }
+    let origins: Vec<(String, Origin)> = slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            pack::print::Slot::Pdf(origin, _) => Some((i.to_string(), origin.clone())),
+            pack::print::Slot::Blank => None,
+        })
+        .collect();
+    let mut bytes: std::collections::HashMap<String, Vec<u8>> =
+        pack_data(sink, sink.root(), origins)?.into_iter().collect();
+    let parts = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            pack::print::Slot::Pdf(..) => pack::merge::Part::Pdf(bytes.remove(&i.to_string()).unwrap_or_default()),
+            pack::print::Slot::Blank => pack::merge::Part::Blank,
+        })
+        .collect();
+    let (pdf, pages) = pack::merge::merge(parts, "Pli de relances").map_err(|message| RunError::Io {
+        file: sink.root().to_path_buf(),
+        action: "assembling",
+        path: PathBuf::from(&file),
+        source: std::io::Error::other(message),
+    })?;
+    sink.write(Path::new(&file), &pdf).map_err(|source| RunError::Io {
+        file: sink.root().to_path_buf(),
+        action: "writing",
+        path: PathBuf::from(&file),
+        source,
+    })?;
     Ok(PackInfo { file, channel: channel.as_str().into(), pages, sha256: sha256_hex(&pdf), letters: placements })
 }
 

@@ -48,6 +48,19 @@ pub struct Settings {
     /// How the run's CSV files are written (`csv:` of relance.yaml, or
     /// `--csv-sep`, `--csv-bom`, `--decimal-comma`).
     pub csv: crate::csv_out::CsvFormat,
+    /// How print packs are made (`--pack-mode`, for the benchmark).
+    pub pack_mode: PackMode,
+}
+
+/// How print packs are made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PackMode {
+    /// The letters' pages copied as they are (lopdf): nothing typeset again.
+    #[default]
+    Pages,
+    /// The baseline of earlier versions, kept to measure against: a Typst
+    /// document embedding the letters' pages as images, typeset again.
+    Typeset,
 }
 
 /// What each typesetting thread is doing: the case and template of the
@@ -112,6 +125,7 @@ impl Settings {
             record: false,
             force: false,
             csv: crate::csv_out::CsvFormat::default(),
+            pack_mode: PackMode::default(),
         }
     }
 

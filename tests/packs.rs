@@ -330,3 +330,38 @@ fn a_large_pack_is_cut_into_volumes_of_100_letters() {
     assert!(page_text(&out.join("pack-courrier-001.pdf"), 1).contains("MOREAU-000/avertissement"));
     assert_eq!(m["rows"].as_array().unwrap().len(), 101);
 }
+
+#[test]
+fn a_pack_copies_the_letters_pages_as_the_typeset_baseline_shows_them() {
+    let dir = Dir::with_fixtures();
+    dir.relance(["build", ".", "--date", RUN_DATE, "--out", "pages", "--no-record"]).expect_code(0);
+    dir.relance(["build", ".", "--date", RUN_DATE, "--out", "typeset", "--no-record", "--pack-mode", "typeset"])
+        .expect_code(0);
+    for pack in ["pack-courrier.pdf", "pack-lrar.pdf"] {
+        let (a, b) = (dir.join("pages").join(pack), dir.join("typeset").join(pack));
+        assert_eq!(page_count(&a), page_count(&b), "{pack}");
+        for page in 1..=page_count(&a) {
+            let text = |p: &Path| {
+                let out = Command::new("pdftotext")
+                    .args(["-f", &page.to_string(), "-l", &page.to_string(), "-layout"])
+                    .arg(p)
+                    .arg("-")
+                    .output()
+                    .unwrap();
+                fold(&String::from_utf8_lossy(&out.stdout))
+            };
+            assert_eq!(text(&a), text(&b), "{pack} page {page}");
+        }
+        // Every font stays embedded.
+        let fonts = Command::new("pdffonts").arg(&a).output().unwrap();
+        let listing = String::from_utf8_lossy(&fonts.stdout);
+        assert!(listing.lines().skip(2).all(|l| l.contains(" yes ")), "{listing}");
+    }
+    // Where each letter sits is the same.
+    let placements = |out: &str| {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(out).join("manifest.json")).unwrap()).unwrap();
+        m["packs"].as_array().unwrap().iter().map(|p| p["letters"].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(placements("pages"), placements("typeset"));
+}

@@ -39,6 +39,10 @@ pub(crate) struct Args {
     force: bool,
     #[command(flatten)]
     csv: super::CsvArgs,
+    /// How print packs are made: `pages` (the letters' pages copied) or
+    /// `typeset` (typeset again, the earlier way; for the benchmark).
+    #[arg(long, hide = true, value_parser = ["pages", "typeset"], default_value = "pages")]
+    pack_mode: String,
     /// Build only the cases whose id hashes to K of N (0 ≤ K < N).
     #[arg(long, value_parser = Shard::parse, value_name = "K/N")]
     shard: Option<Shard>,
@@ -68,6 +72,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     settings.cancel = Some(cancel);
     settings.csv = args.csv.format(&session);
+    if args.pack_mode == "typeset" {
+        settings.pack_mode = relance::settings::PackMode::Typeset;
+    }
     settings.draft = args.draft;
     settings.shard = args.shard;
     settings.record = !args.no_record && !args.draft;

@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod email;
 mod manifest;
+pub(crate) mod merge;
 pub(crate) mod print;
 mod sink;
 

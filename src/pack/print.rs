@@ -13,7 +13,6 @@ use std::borrow::Cow;
 
 use crate::csv_out::{CsvRecord, CsvWriter};
 use crate::escape::escape_typst;
-use crate::typeset::DATA_DIR;
 
 /// A PDF file to put in a pack, with its page count.
 #[derive(Debug, Clone)]
@@ -145,46 +144,70 @@ pub(crate) fn sort_items(items: &mut [PackItem]) {
     items.sort_by(|a, b| a.postal_code.cmp(&b.postal_code).then_with(|| a.id.cmp(&b.id)));
 }
 
-/// The Typst markup of a pack, the data files it reads (name, where to read
-/// it) and where each letter starts. Each letter starts on an odd page: a
-/// blank page is added after any letter (with its copies) that ends on an
-/// odd page.
-pub(crate) fn pack_markup(items: &[PackItem]) -> (String, Vec<(String, Origin)>, Vec<Placement>) {
-    let mut markup = String::from("#set document(title: \"Pli de relances\")\n#set page(paper: \"a4\", margin: 0pt)\n");
-    let mut data = Vec::new();
+/// A page run of a pack, in order: a PDF's pages, or a blank verso.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// Every page of this PDF (it has that many).
+    Pdf(Origin, usize),
+    /// A blank page.
+    Blank,
+}
+
+/// The order of a pack's pages and where each letter starts. Each letter
+/// starts on an odd page: a blank page is added after any letter (with its
+/// copies) that ends on an odd page.
+pub(crate) fn pack_layout(items: &[PackItem]) -> (Vec<Slot>, Vec<Placement>) {
+    let mut slots = Vec::new();
     let mut placements = Vec::new();
     let mut page = 0usize;
-    let mut first = true;
-    let emit = |markup: &mut String, content: String, first: &mut bool| {
-        if !*first {
-            markup.push_str("#pagebreak()\n");
-        }
-        *first = false;
-        markup.push_str(&content);
-        markup.push('\n');
-    };
     for item in items {
         let start = page + 1;
         for doc in std::iter::once(&item.letter).chain(item.copies.iter()) {
-            let key = format!("{}.pdf", data.len());
-            for p in 1..=doc.pages {
-                emit(
-                    &mut markup,
-                    format!("#image(\"/{DATA_DIR}{key}\", page: {p}, width: 100%, height: 100%, fit: \"contain\")"),
-                    &mut first,
-                );
-                page += 1;
-            }
-            data.push((key, doc.origin.clone()));
+            slots.push(Slot::Pdf(doc.origin.clone(), doc.pages));
+            page += doc.pages;
         }
         let blank_verso = (page - start + 1) % 2 == 1;
         if blank_verso {
-            emit(&mut markup, "#box()".to_string(), &mut first);
+            slots.push(Slot::Blank);
             page += 1;
         }
         placements.push(Placement { id: item.id.clone(), first_page: start, last_page: page, blank_verso });
     }
-    (markup, data, placements)
+    (slots, placements)
+}
+
+/// The baseline way to make a pack (`--pack-mode typeset`, for the
+/// benchmark): a Typst document whose pages are the pages of the letters
+/// and copies embedded as PDF images, typeset again. Returns the markup
+/// and the data files it reads.
+pub(crate) fn pack_markup(slots: &[Slot]) -> (String, Vec<(String, Origin)>) {
+    let mut markup = String::from("#set document(title: \"Pli de relances\")\n#set page(paper: \"a4\", margin: 0pt)\n");
+    let mut data = Vec::new();
+    let mut first = true;
+    let mut emit = |content: String| {
+        if !first {
+            markup.push_str("#pagebreak()\n");
+        }
+        first = false;
+        markup.push_str(&content);
+        markup.push('\n');
+    };
+    for slot in slots {
+        match slot {
+            Slot::Pdf(origin, pages) => {
+                let key = format!("{}.pdf", data.len());
+                for p in 1..=*pages {
+                    emit(format!(
+                        "#image(\"/{}{key}\", page: {p}, width: 100%, height: 100%, fit: \"contain\")",
+                        crate::typeset::DATA_DIR
+                    ));
+                }
+                data.push((key, origin.clone()));
+            }
+            Slot::Blank => emit("#box()".to_string()),
+        }
+    }
+    (markup, data)
 }
 
 /// The liste de dépôt of registered letters, as Typst markup: one row per
@@ -298,7 +321,7 @@ mod tests {
     fn letters_start_on_odd_pages() {
         let mut items = vec![item("B", "69003", 1, &[1]), item("A", "69003", 1, &[]), item("C", "13001", 2, &[1])];
         sort_items(&mut items);
-        let (_, data, placements) = pack_markup(&items);
+        let (slots, placements) = pack_layout(&items);
         let got: Vec<(String, usize, usize, bool)> =
             placements.into_iter().map(|p| (p.id, p.first_page, p.last_page, p.blank_verso)).collect();
         assert_eq!(
@@ -309,7 +332,8 @@ mod tests {
                 ("B".to_string(), 7, 8, false), // 1 + 1 copy
             ]
         );
-        assert_eq!(data.len(), 5);
+        assert_eq!(slots.iter().filter(|s| matches!(s, Slot::Pdf(..))).count(), 5);
+        assert_eq!(slots.iter().filter(|s| **s == Slot::Blank).count(), 2);
     }
 
     #[test]
