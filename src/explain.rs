@@ -175,15 +175,14 @@ pub fn explain(case: &Case, owed: &Statement, decision: &Decision) -> String {
         let _ = writeln!(o);
     }
     match decision {
-        Decision::Send(LetterDue { level, channel, deadline, .. }) => {
-            let _ = writeln!(
-                o,
-                "Lettre due : {} ({}), par {}, à régler au plus tard le {}",
-                level.label_fr(),
-                level,
-                channel.as_str(),
-                format_date(*deadline)
-            );
+        Decision::Send(LetterDue { level, channel, deadline, deadline_days, .. }) => {
+            // A mise en demeure's deadline runs from its receipt (C. civ. 1344).
+            let when = if *level == crate::case::Level::MiseEnDemeure {
+                format!("à régler dans les {deadline_days} jours de sa réception")
+            } else {
+                format!("à régler au plus tard le {}", format_date(*deadline))
+            };
+            let _ = writeln!(o, "Lettre due : {} ({}), par {}, {when}", level.label_fr(), level, channel.as_str());
         }
         Decision::Skip { reason, .. } => {
             let _ = writeln!(o, "Pas de lettre : {reason}");
