@@ -17,12 +17,8 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
-    let html = match relance::report::render(&args.outs, &args.out) {
-        Ok(html) => html,
-        Err(e) => return fail(&e),
-    };
-    if let Err(e) = relance::atomic::write_atomic(&args.out, html.as_bytes()) {
-        return fail(&format!("écriture impossible de {} : {e}", args.out.display()));
+    if let Err(e) = relance::report::write(&args.outs, &args.out) {
+        return fail(&e);
     }
     eprintln!("rapport : {} ({} production(s))", args.out.display(), args.outs.len());
     ExitCode::SUCCESS

@@ -20,8 +20,10 @@ use crate::case::{Channel, Level};
 use crate::money::{format_date, format_eur};
 use crate::pack::{ManifestRow, Status};
 
-/// The page template, built into relance.
-const TEMPLATE: &str = include_str!("index.html.j2");
+/// The page, built into relance: its head (totals, charts, the first page
+/// of rows) and its tail (the script); the rows' JSON goes between.
+const HEAD: &str = include_str!("head.html.j2");
+const TAIL: &str = include_str!("tail.html.j2");
 
 /// Rows per page of the table. The first page is in the HTML (read
 /// without JavaScript); every row is also in the page as JSON, from which
@@ -29,17 +31,14 @@ const TEMPLATE: &str = include_str!("index.html.j2");
 /// whole took headless Chromium 12.6 s to show.
 pub const PAGE_ROWS: usize = 100;
 
-/// What the report reads of a `manifest.json`.
-#[derive(Debug, Deserialize)]
-struct Manifest {
+/// What the report keeps of a `manifest.json` besides its rows, which are
+/// streamed (see [`stream_manifest`]): a run of 100,000 cases is never
+/// held in memory.
+#[derive(Debug, Default)]
+struct Header {
     date: String,
-    #[serde(default)]
     shard: Option<String>,
-    #[serde(default)]
-    rows: Vec<ManifestRow>,
-    #[serde(default)]
     errors: Vec<ErrorEntry>,
-    #[serde(default)]
     interrupted: bool,
 }
 
@@ -74,7 +73,8 @@ pub enum ReportError {
 struct Source {
     label: String,
     link_base: String,
-    manifest: Manifest,
+    path: PathBuf,
+    header: Header,
 }
 
 #[derive(Debug, Serialize)]
@@ -150,13 +150,13 @@ struct Page {
     by_level: Vec<Group>,
     by_channel: Vec<Group>,
     aged: Vec<Group>,
-    /// The first page, in the HTML.
+    /// The first page, in the HTML; every row is in the JSON the script
+    /// reads.
     rows: Vec<Row>,
-    /// Every row and décompte, as JSON for the script (escaped for a
-    /// `<script>` element).
-    data: String,
     errors: Vec<String>,
-    warnings: Vec<(String, String)>,
+    /// One line per distinct warning, with how many cases and which.
+    warnings: Vec<String>,
+    warning_count: usize,
     /// The décomptes of the first page's rows, in the HTML.
     decomptes: Vec<Decompte>,
     total_decomptes: usize,
@@ -232,63 +232,122 @@ fn bars(groups: Vec<(String, usize, Decimal)>) -> Vec<Group> {
         .collect()
 }
 
-fn read_manifest(dir: &Path) -> Result<Manifest, ReportError> {
-    let path = dir.join("manifest.json");
-    let bytes = crate::safe_read::read(&path, 4 * 1024 * 1024 * 1024, None)
-        .map_err(|e| ReportError::Manifest { path: path.clone(), message: e.to_string() })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ReportError::Manifest { path, message: format!("ce n'est pas un manifest.json de relance ({e})") })
-}
+/// Reads a `manifest.json` as a stream: each row is handed to `on_row` as
+/// it is parsed; the rest is returned.
+fn stream_manifest(path: &Path, on_row: &mut dyn FnMut(ManifestRow)) -> Result<Header, ReportError> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// The page for the runs in `outs` (their folders), to be written at
-/// `page` (links to the letters are made relative to its folder).
-pub fn render(outs: &[PathBuf], page: &Path) -> Result<String, ReportError> {
-    let page_dir = std::path::absolute(page.parent().unwrap_or(Path::new(".")))
-        .unwrap_or_else(|_| page.parent().unwrap_or(Path::new(".")).to_path_buf());
-    let mut sources = Vec::new();
-    for out in outs {
-        let manifest = read_manifest(out)?;
-        let abs = std::path::absolute(out).unwrap_or_else(|_| out.clone());
-        let link_base = relative(&abs, &page_dir);
-        let label = match &manifest.shard {
-            Some(s) => format!("{} ({}, lot {s})", out.display(), manifest.date),
-            None => format!("{} ({})", out.display(), manifest.date),
-        };
-        sources.push(Source { label, link_base, manifest });
+    struct Rows<'a>(&'a mut dyn FnMut(ManifestRow));
+    impl<'de> DeserializeSeed<'de> for Rows<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
     }
-    let page = build_page(&sources);
-    let mut env = minijinja::Environment::new();
-    env.add_template("index.html", TEMPLATE).map_err(|e| ReportError::Render(e.to_string()))?;
-    let template = env.get_template("index.html").map_err(|e| ReportError::Render(e.to_string()))?;
-    template.render(&page).map_err(|e| ReportError::Render(e.to_string()))
+    impl<'de> Visitor<'de> for Rows<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("the rows of a manifest")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(row) = seq.next_element::<ManifestRow>()? {
+                (self.0)(row);
+            }
+            Ok(())
+        }
+    }
+    struct Whole<'a>(&'a mut dyn FnMut(ManifestRow));
+    impl<'de> Visitor<'de> for Whole<'_> {
+        type Value = Header;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a manifest.json")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
+            let mut header = Header::default();
+            while let Some(key) = map.next_key::<String>()? {
+                match key.as_str() {
+                    "date" => header.date = map.next_value()?,
+                    "shard" => header.shard = map.next_value()?,
+                    "errors" => header.errors = map.next_value()?,
+                    "interrupted" => header.interrupted = map.next_value()?,
+                    "rows" => map.next_value_seed(Rows(&mut *self.0))?,
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(header)
+        }
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| ReportError::Manifest { path: path.to_path_buf(), message: e.to_string() })?;
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(file));
+    serde::Deserializer::deserialize_map(&mut de, Whole(on_row)).map_err(|e| ReportError::Manifest {
+        path: path.to_path_buf(),
+        message: format!("ce n'est pas un manifest.json de relance ({e})"),
+    })
 }
 
-fn build_page(sources: &[Source]) -> Page {
+/// A row of the table, from a manifest row of source `n`.
+fn row_view(n: usize, source: &Source, several: bool, r: &ManifestRow) -> Row {
+    let total = decimal(&r.total);
+    let days: i64 = r.days_late.parse().unwrap_or(-1);
+    let link = |file: &str| {
+        if source.link_base.is_empty() { file.to_string() } else { format!("{}/{file}", source.link_base) }
+    };
+    let (status, next, href) = match r.status {
+        Status::Letter => (
+            "lettre",
+            format!("{} envoyée ce jour ({})", capitalised(&level_label(&r.level)), channel_label(&r.channel)),
+            if r.file.is_empty() { String::new() } else { link(&r.file) },
+        ),
+        Status::Call => ("appel", "appel à passer (feuille d'appels)".to_string(), link("appels.pdf")),
+        Status::None => {
+            let mut next = r.reason.clone();
+            if !r.next_due.is_empty() {
+                next.push_str(&format!(" — prochaine étape le {}", french_date(&r.next_due)));
+            }
+            ("aucune", next, String::new())
+        }
+        Status::Error => ("erreur", r.error.clone(), String::new()),
+    };
+    Row {
+        id: r.id.clone(),
+        run: if several { source.label.clone() } else { String::new() },
+        debtor: r.debtor.clone(),
+        status,
+        level: if r.level.is_empty() { String::new() } else { level_label(&r.level) },
+        channel: if r.channel.is_empty() { String::new() } else { channel_label(&r.channel) },
+        amount: if r.total.is_empty() { String::new() } else { format_eur(total) },
+        cents: (total * Decimal::from(100)).trunc().try_into().unwrap_or(0),
+        days_late: if days >= 0 { days.to_string() } else { String::new() },
+        days,
+        last_letter: if r.last_letter.is_empty() { String::new() } else { last_letter(&r.last_letter) },
+        next,
+        href,
+        decompte: !r.decompte.is_empty(),
+        anchor: format!("decompte-{n}-{}", r.id),
+    }
+}
+
+/// The totals of the runs, their first page of rows and its décomptes:
+/// the first pass over the manifests.
+fn summarise(sources: &mut [Source]) -> Result<Page, ReportError> {
     let several = sources.len() > 1;
     let mut by_level: BTreeMap<(usize, String), (usize, Decimal)> = BTreeMap::new();
     let mut by_channel: BTreeMap<String, (usize, Decimal)> = BTreeMap::new();
     let mut aged = [(0usize, Decimal::ZERO); 4];
-    let (mut letters, mut calls, mut without, mut failed) = (0, 0, 0, 0);
+    let (mut letters, mut calls, mut without, mut failed, mut cases) = (0, 0, 0, 0, 0);
     let (mut claimed, mut owed) = (Decimal::ZERO, Decimal::ZERO);
     let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
     let mut decomptes = Vec::new();
-    let mut dates: Vec<String> = Vec::new();
-    for (n, source) in sources.iter().enumerate() {
-        let m = &source.manifest;
-        if !dates.contains(&m.date) {
-            dates.push(m.date.clone());
-        }
-        for e in &m.errors {
-            let place = match e.line {
-                Some(line) => format!("{}:{line}", e.file),
-                None => e.file.clone(),
-            };
-            let field = e.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
-            errors.push(format!("{place}: {field}{}", e.message));
-        }
-        for r in &m.rows {
+    let mut total_decomptes = 0;
+    let mut warnings = crate::pack::Warnings::default();
+    for (n, source) in sources.iter_mut().enumerate() {
+        let source_ref: &Source = source;
+        let mut on_row = |r: ManifestRow| {
+            let source = source_ref;
+            cases += 1;
             let total = decimal(&r.total);
             owed += total;
             match r.status {
@@ -321,93 +380,48 @@ fn build_page(sources: &[Source]) -> Page {
                 aged[bucket].0 += 1;
                 aged[bucket].1 += total;
             }
-            for w in r.warnings.split(" | ").filter(|w| !w.is_empty()) {
-                warnings.push((r.id.clone(), w.to_string()));
-            }
-            let anchor = format!("decompte-{n}-{}", r.id);
+            warnings.add(&r);
             if !r.decompte.is_empty() {
-                decomptes.push(Decompte {
-                    id: r.id.clone(),
-                    anchor: anchor.clone(),
-                    debtor: r.debtor.clone(),
-                    text: r.decompte.clone(),
-                });
+                total_decomptes += 1;
             }
-            let link = |file: &str| {
-                if source.link_base.is_empty() { file.to_string() } else { format!("{}/{file}", source.link_base) }
-            };
-            let (status, next, href) = match r.status {
-                Status::Letter => (
-                    "lettre",
-                    format!("{} envoyée ce jour ({})", capitalised(&level_label(&r.level)), channel_label(&r.channel)),
-                    if r.file.is_empty() { String::new() } else { link(&r.file) },
-                ),
-                Status::Call => ("appel", "appel à passer (feuille d'appels)".to_string(), link("appels.pdf")),
-                Status::None => {
-                    let mut next = r.reason.clone();
-                    if !r.next_due.is_empty() {
-                        next.push_str(&format!(" — prochaine étape le {}", french_date(&r.next_due)));
-                    }
-                    ("aucune", next, String::new())
+            if rows.len() < PAGE_ROWS {
+                let row = row_view(n, source, several, &r);
+                if row.decompte {
+                    decomptes.push(Decompte {
+                        id: r.id.clone(),
+                        anchor: row.anchor.clone(),
+                        debtor: r.debtor.clone(),
+                        text: r.decompte.clone(),
+                    });
                 }
-                Status::Error => ("erreur", r.error.clone(), String::new()),
+                rows.push(row);
+            }
+        };
+        let header = stream_manifest(&source_ref.path, &mut on_row)?;
+        source.header = header;
+    }
+    let mut dates: Vec<String> = Vec::new();
+    let mut errors = Vec::new();
+    for s in sources.iter() {
+        if !dates.contains(&s.header.date) {
+            dates.push(s.header.date.clone());
+        }
+        for e in &s.header.errors {
+            let place = match e.line {
+                Some(line) => format!("{}:{line}", e.file),
+                None => e.file.clone(),
             };
-            rows.push(Row {
-                id: r.id.clone(),
-                run: if several { source.label.clone() } else { String::new() },
-                debtor: r.debtor.clone(),
-                status,
-                level: if r.level.is_empty() { String::new() } else { level_label(&r.level) },
-                channel: if r.channel.is_empty() { String::new() } else { channel_label(&r.channel) },
-                amount: if r.total.is_empty() { String::new() } else { format_eur(total) },
-                cents: (total * Decimal::from(100)).trunc().try_into().unwrap_or(0),
-                days_late: if days >= 0 { days.to_string() } else { String::new() },
-                days,
-                last_letter: if r.last_letter.is_empty() { String::new() } else { last_letter(&r.last_letter) },
-                next,
-                href,
-                decompte: !r.decompte.is_empty(),
-                anchor,
-            });
+            let field = e.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
+            errors.push(format!("{place}: {field}{}", e.message));
         }
     }
     let labels = ["0 à 30 jours", "31 à 60 jours", "61 à 90 jours", "plus de 90 jours"];
-    let index: std::collections::HashMap<&str, usize> =
-        decomptes.iter().enumerate().map(|(n, d)| (d.anchor.as_str(), n)).collect();
-    let data_rows: Vec<RowData> = rows
-        .iter()
-        .map(|r| RowData {
-            i: &r.id,
-            r: &r.run,
-            d: &r.debtor,
-            s: r.status,
-            l: &r.level,
-            c: &r.channel,
-            a: &r.amount,
-            n: r.cents,
-            j: &r.days_late,
-            k: r.days,
-            p: &r.last_letter,
-            x: &r.next,
-            h: &r.href,
-            m: if r.decompte { index.get(r.anchor.as_str()).copied() } else { None },
-        })
-        .collect();
-    let texts: Vec<[&str; 4]> =
-        decomptes.iter().map(|d| [d.id.as_str(), d.debtor.as_str(), d.text.as_str(), d.anchor.as_str()]).collect();
-    let data = script_json(&serde_json::json!({ "rows": data_rows, "decomptes": texts }));
-    let total_decomptes = decomptes.len();
-    let cases = rows.len();
-    rows.truncate(PAGE_ROWS);
-    let shown: std::collections::HashSet<&str> =
-        rows.iter().filter(|r| r.decompte).map(|r| r.anchor.as_str()).collect();
-    let decomptes: Vec<Decompte> = decomptes.into_iter().filter(|d| shown.contains(d.anchor.as_str())).collect();
-    Page {
+    Ok(Page {
         title: "Relances — rapport de production".into(),
         dates: dates.iter().map(|d| french_date(d)).collect::<Vec<_>>().join(", "),
         runs: sources.iter().map(|s| s.label.clone()).collect(),
         several,
-        interrupted: sources.iter().any(|s| s.manifest.interrupted),
+        interrupted: sources.iter().any(|s| s.header.interrupted),
         cases,
         letters,
         calls,
@@ -419,13 +433,130 @@ fn build_page(sources: &[Source]) -> Page {
         by_channel: bars(by_channel.into_iter().map(|(l, (c, a))| (l, c, a)).collect()),
         aged: bars(labels.iter().zip(aged).map(|(l, (c, a))| (l.to_string(), c, a)).collect()),
         rows,
-        data,
         errors,
-        warnings,
+        warning_count: warnings.count(),
+        warnings: warnings.lines(),
         decomptes,
         total_decomptes,
         page_rows: PAGE_ROWS,
+    })
+}
+
+/// The sources of a report: each output folder and how the page links to
+/// it (their manifests are read later, as streams).
+fn sources(outs: &[PathBuf], page: &Path) -> Result<Vec<Source>, ReportError> {
+    let page_dir = std::path::absolute(page.parent().unwrap_or(Path::new(".")))
+        .unwrap_or_else(|_| page.parent().unwrap_or(Path::new(".")).to_path_buf());
+    outs.iter()
+        .map(|out| {
+            let path = out.join("manifest.json");
+            if !path.is_file() {
+                return Err(ReportError::Manifest {
+                    path,
+                    message: "introuvable ; attendu : le dossier de sortie d'un relance build".into(),
+                });
+            }
+            let abs = std::path::absolute(out).unwrap_or_else(|_| out.clone());
+            Ok(Source {
+                label: out.display().to_string(),
+                link_base: relative(&abs, &page_dir),
+                path,
+                header: Header::default(),
+            })
+        })
+        .collect()
+}
+
+/// Writes the page for the runs in `outs` (their folders) at `page`, whole
+/// or not at all (links to the letters are made relative to its folder).
+/// Three passes over the manifests, none held in memory: the totals, the
+/// rows as JSON, the décomptes as JSON.
+pub fn write(outs: &[PathBuf], page: &Path) -> Result<(), ReportError> {
+    use std::io::Write;
+    let io = |e: std::io::Error| ReportError::Manifest { path: page.to_path_buf(), message: e.to_string() };
+    let mut sources = sources(outs, page)?;
+    let summary = summarise(&mut sources)?;
+    for s in &mut sources {
+        s.label = match &s.header.shard {
+            Some(k) => format!("{} ({}, lot {k})", s.label, s.header.date),
+            None => format!("{} ({})", s.label, s.header.date),
+        };
     }
+    let several = summary.several;
+    let mut env = minijinja::Environment::new();
+    env.add_template("head.html", HEAD).map_err(|e| ReportError::Render(e.to_string()))?;
+    env.add_template("tail.html", TAIL).map_err(|e| ReportError::Render(e.to_string()))?;
+    let head = env.get_template("head.html").and_then(|t| t.render(&summary));
+    let head = head.map_err(|e| ReportError::Render(e.to_string()))?;
+    let tail = env.get_template("tail.html").and_then(|t| t.render(&summary));
+    let tail = tail.map_err(|e| ReportError::Render(e.to_string()))?;
+    let tmp = crate::atomic::temporary_beside(page).map_err(io)?;
+    let mut w = std::io::BufWriter::new(tmp.as_file());
+    w.write_all(head.as_bytes()).map_err(io)?;
+    // Pass 2: every row, for the script.
+    w.write_all(b"<script id=\"report-data\" type=\"application/json\">[").map_err(io)?;
+    let mut failed = None;
+    let mut first = true;
+    let mut index = 0usize;
+    for (n, source) in sources.iter().enumerate() {
+        let mut on_row = |r: ManifestRow| {
+            let row = row_view(n, source, several, &r);
+            let m = row.decompte.then(|| {
+                index += 1;
+                index - 1
+            });
+            let data = RowData {
+                i: &row.id,
+                r: &row.run,
+                d: &row.debtor,
+                s: row.status,
+                l: &row.level,
+                c: &row.channel,
+                a: &row.amount,
+                n: row.cents,
+                j: &row.days_late,
+                k: row.days,
+                p: &row.last_letter,
+                x: &row.next,
+                h: &row.href,
+                m,
+            };
+            let sep = if first { "" } else { "," };
+            first = false;
+            if let Err(e) = write!(w, "{sep}{}", script_json(&data)) {
+                failed.get_or_insert(e);
+            }
+        };
+        stream_manifest(&source.path, &mut on_row)?;
+    }
+    if let Some(e) = failed.take() {
+        return Err(io(e));
+    }
+    // Pass 3: the décomptes, in the order the rows number them.
+    w.write_all(b"]</script>\n<script id=\"report-decomptes\" type=\"application/json\">[").map_err(io)?;
+    let mut first = true;
+    for (n, source) in sources.iter().enumerate() {
+        let mut on_row = |r: ManifestRow| {
+            if r.decompte.is_empty() {
+                return;
+            }
+            let anchor = format!("decompte-{n}-{}", r.id);
+            let sep = if first { "" } else { "," };
+            first = false;
+            if let Err(e) = write!(w, "{sep}{}", script_json(&[&r.id, &r.debtor, &r.decompte, &anchor])) {
+                failed.get_or_insert(e);
+            }
+        };
+        stream_manifest(&source.path, &mut on_row)?;
+    }
+    if let Some(e) = failed.take() {
+        return Err(io(e));
+    }
+    w.write_all(b"]</script>\n").map_err(io)?;
+    w.write_all(tail.as_bytes()).map_err(io)?;
+    w.flush().map_err(io)?;
+    drop(w);
+    crate::atomic::persist(tmp, page, crate::atomic::Flush::Now).map_err(io)
 }
 
 fn capitalised(s: &str) -> String {
@@ -435,10 +566,7 @@ fn capitalised(s: &str) -> String {
 
 /// Writes `OUT/index.html` for the run in `out` (after its manifest).
 pub fn write_for_run(out: &Path) -> Result<(), ReportError> {
-    let page = out.join("index.html");
-    let html = render(&[out.to_path_buf()], &page)?;
-    crate::atomic::write_atomic(&page, html.as_bytes())
-        .map_err(|e| ReportError::Manifest { path: page.clone(), message: e.to_string() })
+    write(&[out.to_path_buf()], &out.join("index.html"))
 }
 
 #[cfg(test)]
