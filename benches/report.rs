@@ -51,17 +51,25 @@ fn main() {
     for n in sizes {
         let dir = root.path().join(format!("run-{n}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let many: Vec<serde_json::Value> = (0..n)
-            .map(|i| {
+        // Written row by row: the bench process stays small, so that the
+        // peak RSS read for the child is the child's own.
+        {
+            use std::io::Write;
+            let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("manifest.json")).unwrap());
+            let mut head = manifest.clone();
+            head["rows"] = serde_json::Value::Array(Vec::new());
+            let head = serde_json::to_string(&head).unwrap();
+            let (before, after) = head.split_once("\"rows\":[]").unwrap();
+            write!(f, "{before}\"rows\":[").unwrap();
+            for i in 0..n {
                 let mut r = rows[i % rows.len()].clone();
                 let id = format!("{}-{i:06}", r["id"].as_str().unwrap());
                 r["id"] = serde_json::Value::String(id);
-                r
-            })
-            .collect();
-        let mut m = manifest.clone();
-        m["rows"] = serde_json::Value::Array(many);
-        std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+                let sep = if i == 0 { "" } else { "," };
+                write!(f, "{sep}{}", serde_json::to_string(&r).unwrap()).unwrap();
+            }
+            write!(f, "]{after}").unwrap();
+        }
         let page = dir.join("index.html");
         let made: Vec<(f64, f64)> =
             (0..RUNS).map(|_| run(Command::new(relance).arg("report").arg(&dir).arg("--out").arg(&page))).collect();
