@@ -4,10 +4,10 @@
 //! invoices, a realistic mix of levels), runs the release `relance build` on
 //! them with 1 and 2 threads, and reports letters/s, ms/letter and the peak
 //! resident memory of the process, plus the start-up time of a one-case run.
-//! Each size is run both ways of making the print packs — `typeset` (the
-//! baseline of earlier versions: packs typeset again) and `pages` (the
-//! letters' pages copied) — alternated, and the ratio of their wall times
-//! is printed. Each figure is the median of `RUNS` runs: these machines are
+//! Each size is run both ways of making the print packs — `typeset` (a
+//! Typst document embedding the letters' pages, relance's way) and `pages`
+//! (the pages copied with lopdf, an attempt kept to measure it) —
+//! alternated, and the ratio of their wall times is printed. Each figure is the median of `RUNS` runs: these machines are
 //! shared. Run it with `--profile dist` for the release build's figures.
 //! `-- generate DIR N` only writes the N cases, for runs by hand.
 
@@ -168,9 +168,7 @@ fn main() {
         "cases", "threads", "packs", "letters", "wall s", "letters/s", "ms/letter", "peak RSS MiB"
     );
     // Each size and thread count, in the two ways of making the packs,
-    // alternated run by run so that the machine's drift hits both alike:
-    // `typeset` (the baseline: the packs typeset again from the letters'
-    // PDFs, as up to this version) and `pages` (the letters' pages copied).
+    // alternated run by run so that the machine's drift hits both alike.
     let mut ratios = Vec::new();
     for &n in &sizes {
         let cases = root.path().join(format!("cases-{n}"));
@@ -210,6 +208,6 @@ fn main() {
         }
     }
     for (n, jobs, ratio) in ratios {
-        println!("{n} cases, {jobs} thread(s): baseline (typeset packs) / now = {ratio:.2}× the wall time");
+        println!("{n} cases, {jobs} thread(s): wall time of typeset packs / of copied pages = {ratio:.2}");
     }
 }

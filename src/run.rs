@@ -38,6 +38,9 @@ pub struct BuildReport {
     pub interrupted: bool,
     /// The legal warnings of the cases, grouped.
     pub warnings: crate::pack::Warnings,
+    /// How long the packs and deposit lists took to make (for the
+    /// benchmark: `RELANCE_TIMING=1` prints it).
+    pub packs_time: std::time::Duration,
 }
 
 /// Largest invoice copy attached to a letter (a scanned invoice is a few
@@ -410,8 +413,8 @@ fn write_document(
 }
 
 /// Makes one volume of a print pack from the letters already written and
-/// the invoice copies, page for page (nothing is typeset again), and
-/// writes it.
+/// the invoice copies, and writes it: a Typst document embedding their
+/// pages, or (`--pack-mode pages`) the pages copied with lopdf.
 fn write_pack(
     world: &mut LetterWorld,
     channel: Channel,
@@ -835,7 +838,9 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     report.interrupted = cancelled() && report.rows < slots.len();
     let mut packs = Vec::new();
     if !report.interrupted {
+        let started = std::time::Instant::now();
         let (made, failures) = write_packs(session, courrier, lrar, settings, sink);
+        report.packs_time = started.elapsed();
         packs = made;
         report.errors.extend(failures);
         if let Err(e) = write_calls(session, calls, settings, sink) {

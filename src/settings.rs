@@ -55,12 +55,14 @@ pub struct Settings {
 /// How print packs are made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PackMode {
-    /// The letters' pages copied as they are (lopdf): nothing typeset again.
+    /// A Typst document embedding the letters' pages as PDF images (the
+    /// way relance makes its packs).
     #[default]
-    Pages,
-    /// The baseline of earlier versions, kept to measure against: a Typst
-    /// document embedding the letters' pages as images, typeset again.
     Typeset,
+    /// The letters' pages copied as they are with lopdf: an attempt to
+    /// save the second typesetting, kept for the benchmark; measured
+    /// slower (README, Speed).
+    Pages,
 }
 
 /// What each typesetting thread is doing: the case and template of the

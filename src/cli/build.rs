@@ -39,9 +39,10 @@ pub(crate) struct Args {
     force: bool,
     #[command(flatten)]
     csv: super::CsvArgs,
-    /// How print packs are made: `pages` (the letters' pages copied) or
-    /// `typeset` (typeset again, the earlier way; for the benchmark).
-    #[arg(long, hide = true, value_parser = ["pages", "typeset"], default_value = "pages")]
+    /// How print packs are made: `typeset` (a Typst document embedding the
+    /// letters' pages) or `pages` (the pages copied with lopdf; for the
+    /// benchmark).
+    #[arg(long, hide = true, value_parser = ["typeset", "pages"], default_value = "typeset")]
     pack_mode: String,
     /// Build only the cases whose id hashes to K of N (0 ≤ K < N).
     #[arg(long, value_parser = Shard::parse, value_name = "K/N")]
@@ -72,8 +73,8 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
     settings.cancel = Some(cancel);
     settings.csv = args.csv.format(&session);
-    if args.pack_mode == "typeset" {
-        settings.pack_mode = relance::settings::PackMode::Typeset;
+    if args.pack_mode == "pages" {
+        settings.pack_mode = relance::settings::PackMode::Pages;
     }
     settings.draft = args.draft;
     settings.shard = args.shard;
@@ -128,6 +129,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
     );
     for line in report.warnings.lines() {
         eprintln!("avertissement : {line}");
+    }
+    if std::env::var_os("RELANCE_TIMING").is_some() {
+        eprintln!("durée des plis et listes de dépôt : {:.3} s", report.packs_time.as_secs_f64());
     }
     if report.interrupted {
         let code = if term.load(Ordering::SeqCst) { 143 } else { 130 };

@@ -1,8 +1,9 @@
-//! A print pack made from the letters already laid out: the pages of the
-//! letters' PDFs and of the invoice copies, copied as they are into one
-//! PDF (lopdf), with a blank page where a letter must end on a verso.
-//! Nothing is typeset a second time, nothing is rasterised, and the fonts
-//! each letter embeds stay embedded.
+//! A print pack made by copying the pages of the letters' PDFs and of the
+//! invoice copies as they are into one PDF (lopdf), with a blank page where
+//! a letter must end on a verso (`--pack-mode pages`). An attempt to save
+//! the packs' Typst pass, kept for the benchmark: on 1,000 cases it took
+//! 1.04–1.20 s where Typst, which embeds the pages without laying them out
+//! again, took 0.56–0.62 s (README, Speed).
 
 use std::collections::{BTreeMap, BTreeSet};
 
