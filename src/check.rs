@@ -1,5 +1,5 @@
 //! `relance check`: proof that every level's template still carries the
-//! mandatory mentions of `requirements.yaml` (SPEC §4).
+//! mandatory mentions of `requirements.yaml` (docs/rules.md).
 //!
 //! Two checks, because each catches what the other cannot:
 //! - static: the template's syntax tree (through extends, blocks and

@@ -1,4 +1,4 @@
-//! Which letter, if any, a case is due for on the run date (SPEC §2).
+//! Which letter, if any, a case is due for on the run date (docs/rules.md).
 
 use chrono::{Days, NaiveDate};
 use serde::Serialize;

@@ -1,5 +1,5 @@
 //! `relance build`: the day's run, from case files to what the back office
-//! posts, sends and archives (SPEC §6): letters, e-mails, print packs, the
+//! posts, sends and archives (docs/outputs.md): letters, e-mails, print packs, the
 //! LRAR deposit list and the manifest.
 //!
 //! One case failing never stops the others; every file is written to a

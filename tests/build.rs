@@ -76,7 +76,7 @@ fn manifest_lists_every_case_with_its_decision() {
     assert_eq!(json["errors"].as_array().unwrap().len(), 0);
 }
 
-/// Mentions every level carries (SPEC §4).
+/// Mentions every level carries (docs/rules.md).
 fn assert_common_mentions(text: &str) {
     assert_has(
         text,

@@ -783,7 +783,7 @@ proptest! {
         (invoices, payments) in arb_case(0), date in 0u32..900, cents in 1u64..100_000
     ) {
         // A new payment date splits a line in two; each half is rounded on its own
-        // (SPEC §3.4), which may add at most one cent per invoice it touches.
+        // (docs/rules.md), which may add at most one cent per invoice it touches.
         let t = terms(None, RateSplit::Semester);
         let before = owed(&build_case(&invoices, &payments), &t, "2026-06-30");
         let mut more = payments.clone();

@@ -1,4 +1,4 @@
-//! What the back office posts, sends and archives (SPEC §6): print packs,
+//! What the back office posts, sends and archives (docs/outputs.md): print packs,
 //! the LRAR deposit list, e-mails, PDF/A-3b letters with their data, drafts
 //! and shards. Checked by reading the files back.
 

@@ -189,7 +189,7 @@ fn serde_message_fr(msg: &str) -> String {
     if msg.contains("scalar tagged") || msg.contains("tagged enum") {
         return "valeur étiquetée (!!tag) ; attendu : une valeur simple, sans étiquette".to_string();
     }
-    if msg.contains("invalid boolean") {
+    if msg.contains("invalid boolean") || msg.contains("expected a boolean") || msg.contains("bool") {
         return "attendu : true ou false".to_string();
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ").or_else(|| msg.strip_prefix("invalid value: ")) {

@@ -1,5 +1,5 @@
 //! Loading and validating the creditor config (`relance.yaml`) and the case
-//! files (SPEC §1).
+//! files (docs/format.md).
 //!
 //! Everything a user typed is checked here, once, with the file, line and
 //! field of the mistake and what would have been valid; later stages can then
@@ -422,7 +422,7 @@ pub enum BelowFloor {
     Default,
 }
 
-/// How a delay that spans several semesters is charged (SPEC §3.2).
+/// How a delay that spans several semesters is charged (docs/rules.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RateSplit {

@@ -1,4 +1,4 @@
-//! What is owed under French law (SPEC §3), with every figure explained.
+//! What is owed under French law (docs/rules.md), with every figure explained.
 //!
 //! Pure computation, no I/O: a case, the creditor's terms, the rate table and
 //! a date in, a [`Statement`] (the décompte) out. Each penalty line is rounded

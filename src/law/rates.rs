@@ -271,7 +271,7 @@ mod tests {
             s = s.next();
         }
         let d = |s: &str| Decimal::from_str(s).unwrap();
-        // SPEC §3.2's published figures.
+        // the published figures (docs/rules.md).
         assert_eq!(t.get(Semester { year: 2024, half: 1 }).unwrap().default_penalty_rate(), d("14.50"));
         assert_eq!(t.get(Semester { year: 2025, half: 2 }).unwrap().default_penalty_rate(), d("12.15"));
         assert_eq!(t.get(Semester { year: 2026, half: 1 }).unwrap().legal_other, d("2.62"));

@@ -17,7 +17,7 @@ pub const NNBSP: char = '\u{202F}';
 pub const NBSP: char = '\u{00A0}';
 
 /// Rounds to the cent, half away from zero (0.005 → 0.01, -0.005 → -0.01),
-/// as SPEC §3.4 requires for every décompte line.
+/// as docs/rules.md requires for every décompte line.
 pub fn round_cents(value: Decimal) -> Decimal {
     value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }

@@ -34,7 +34,7 @@ pub struct Email<'a> {
     pub attachments: Vec<&'a Document>,
 }
 
-/// The subject SPEC §6 asks for: "Facture impayée n° …".
+/// The subject docs/outputs.md asks for: "Facture impayée n° …".
 pub fn subject(numbers: &[&str]) -> String {
     if numbers.len() > 1 {
         format!("Factures impayées n° {}", numbers.join(", "))

@@ -34,7 +34,7 @@ pub enum Status {
     Error,
 }
 
-/// One manifest row (SPEC §6).
+/// One manifest row (docs/outputs.md).
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct ManifestRow {

@@ -75,7 +75,7 @@ pub(crate) fn volumes(items: &[PackItem]) -> Vec<&[PackItem]> {
     out
 }
 
-/// The file names of `volumes` volumes of a pack: the SPEC's
+/// The file names of `volumes` volumes of a pack: the documented
 /// `pack-<channel>.pdf` when one volume is enough.
 pub(crate) fn volume_names(stem: &str, volumes: usize) -> Vec<String> {
     if volumes <= 1 {
@@ -139,7 +139,7 @@ pub(crate) fn page_count(bytes: &[u8]) -> Result<usize, PdfError> {
     }
 }
 
-/// Orders a pack: by postal code, then id (SPEC §6).
+/// Orders a pack: by postal code, then id (docs/outputs.md).
 pub(crate) fn sort_items(items: &mut [PackItem]) {
     items.sort_by(|a, b| a.postal_code.cmp(&b.postal_code).then_with(|| a.id.cmp(&b.id)));
 }
