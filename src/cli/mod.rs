@@ -67,15 +67,8 @@ pub(crate) struct Common {
     /// Run date (YYYY-MM-DD); defaults to today.
     #[arg(long, value_parser = parse_date)]
     pub(crate) date: Option<NaiveDate>,
-    /// Creditor config; defaults to relance.yaml in the cases folder.
-    #[arg(long)]
-    pub(crate) config: Option<PathBuf>,
-    /// Template folder; defaults to the templates built into relance.
-    #[arg(long)]
-    pub(crate) templates: Option<PathBuf>,
-    /// Rate table to use instead of the one built in (same layout as data/rates.csv).
-    #[arg(long)]
-    pub(crate) rates: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) sources: Sources,
     /// Force this level for every case that owes something (review, reprint).
     #[arg(long, value_parser = level_values())]
     pub(crate) level: Option<Level>,
@@ -85,9 +78,7 @@ impl Common {
     /// The session and the settings of a run, or the exit code of a setup
     /// error, printed.
     pub(crate) fn open(&self) -> Result<(Session, Settings), ExitCode> {
-        exists(&self.cases)?;
-        let config = self.config.clone().unwrap_or_else(|| default_config_path(&self.cases));
-        let session = Session::open(&config, self.templates.as_deref(), self.rates.as_deref()).map_err(|e| fail(&e))?;
+        let session = self.sources.open(&self.cases)?;
         let mut settings = Settings::new(self.date.unwrap_or_else(today));
         settings.forced = self.level;
         Ok((session, settings))
@@ -150,12 +141,12 @@ impl CsvArgs {
     }
 }
 
-/// Where a command's config, templates and rate table come from, when it
-/// does not take all of [`Common`] (`contentieux`, `render`).
+/// Where a command's config, templates and rate table come from: part of
+/// [`Common`], and taken alone by `contentieux` and `render`.
 #[derive(clap::Args)]
 pub(crate) struct Sources {
     /// Creditor config; defaults to relance.yaml in the cases folder (or
-    /// beside the case file).
+    /// the case file's), else up to two folders above it.
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
     /// Template folder; defaults to the templates built into relance.
