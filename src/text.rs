@@ -60,6 +60,12 @@ pub fn one_line(value: &str) -> Result<String, LineError> {
     Ok(value.chars().filter(|c| !is_bidi_control(*c)).collect())
 }
 
+/// `s` with its first letter in capitals (« Relance amicale »).
+pub fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
 /// `value` in « » for an error message: invisible and control characters
 /// shown as `<U+200B>`, and cut after 60 characters with the length said.
 pub fn quote(value: &str) -> String {

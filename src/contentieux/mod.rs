@@ -438,7 +438,7 @@ fn collect_pieces(
             },
             _ => "envoyée par courrier".into(),
         };
-        let title = format!("{} du {}, {how}", capitalised(l.level.label_fr()), format_date(l.date.0));
+        let title = format!("{} du {}, {how}", crate::text::capitalised(l.level.label_fr()), format_date(l.date.0));
         let from_journal = issued.iter().find(|x| x.level == l.level && x.date == l.date.0);
         if let Some(file) = &l.file {
             let doc =
@@ -504,11 +504,6 @@ fn collect_pieces(
         true,
     );
     Ok((pieces, data))
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// What the requête, the hand-off letter and the bordereau see: the
@@ -714,12 +709,7 @@ fn typeset_one(
     let stem = template.trim_end_matches(".typ.j2");
     if let Some(json) = attached {
         let description = format!("Dossier {} : données, décompte au {date} et pièces, calculés par relance", case.id);
-        markup.push_str(&format!(
-            "\n#pdf.attach(\"relance-{id}-contentieux.json\", read(\"/{dir}case.json\", encoding: none), relationship: \"data\", mime-type: \"application/json\", description: {desc})\n",
-            id = case.id,
-            dir = typeset::DATA_DIR,
-            desc = crate::escape::typst_string(&description),
-        ));
+        markup.push_str(&letter::attachment(&format!("relance-{}-contentieux.json", case.id), &description));
         data.push(("case.json".to_string(), json));
     }
     let archival = data.iter().all(|(k, _)| k == "case.json");

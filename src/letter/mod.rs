@@ -111,6 +111,17 @@ pub fn file_name(id: &str, level: Level) -> String {
     format!("{id}-{}.pdf", level.as_str())
 }
 
+/// The markup that attaches the data file `case.json` (served under
+/// [`typeset::DATA_DIR`]) to a PDF/A-3b as `name`, with its description.
+pub(crate) fn attachment(name: &str, description: &str) -> String {
+    format!(
+        "\n#pdf.attach({}, read(\"/{}case.json\", encoding: none), relationship: \"data\", mime-type: \"application/json\", description: {})\n",
+        typst_string(name),
+        typeset::DATA_DIR,
+        typst_string(description),
+    )
+}
+
 /// A letter rendered to Typst markup, not yet typeset: the markup and how
 /// to export it (the attached data, the identifier).
 pub struct Markup {
@@ -145,12 +156,7 @@ pub fn markup(session: &Session, letter: &Letter, draft: bool) -> Result<Markup,
     markup.push_str(&rendered);
     let description =
         format!("Dossier {} : données, décompte au {} et décision ({}), calculés par relance", case.id, date, level);
-    markup.push_str(&format!(
-        "\n#pdf.attach(\"relance-{id}.json\", read(\"/{dir}case.json\", encoding: none), relationship: \"data\", mime-type: \"application/json\", description: {desc})\n",
-        id = case.id,
-        dir = typeset::DATA_DIR,
-        desc = typst_string(&description),
-    ));
+    markup.push_str(&attachment(&format!("relance-{}.json", case.id), &description));
     let export = typeset::Export {
         date,
         ident: format!("relance/{}/{}/{}", case.id, level, date),

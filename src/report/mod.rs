@@ -298,7 +298,11 @@ fn row_view(n: usize, source: &Source, several: bool, r: &ManifestRow) -> Row {
     let (status, next, href) = match r.status {
         Status::Letter => (
             "lettre",
-            format!("{} envoyée ce jour ({})", capitalised(&level_label(&r.level)), channel_label(&r.channel)),
+            format!(
+                "{} envoyée ce jour ({})",
+                crate::text::capitalised(&level_label(&r.level)),
+                channel_label(&r.channel)
+            ),
             if r.file.is_empty() { String::new() } else { link(&r.file) },
         ),
         Status::Call => ("appel", "appel à passer (feuille d'appels)".to_string(), link("appels.pdf")),
@@ -557,11 +561,6 @@ pub fn write(outs: &[PathBuf], page: &Path) -> Result<(), ReportError> {
     w.flush().map_err(io)?;
     drop(w);
     crate::atomic::persist(tmp, page, crate::atomic::Flush::Now).map_err(io)
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// Writes `OUT/index.html` for the run in `out` (after its manifest).
