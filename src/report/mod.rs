@@ -71,6 +71,8 @@ pub enum ReportError {
 /// One run of the report: its manifest and where its files are, relative
 /// to the page.
 struct Source {
+    /// The output folder as given: the « Production » column of a merged
+    /// report.
     label: String,
     link_base: String,
     path: PathBuf,
@@ -423,7 +425,14 @@ fn summarise(sources: &mut [Source]) -> Result<Page, ReportError> {
     Ok(Page {
         title: "Relances — rapport de production".into(),
         dates: dates.iter().map(|d| french_date(d)).collect::<Vec<_>>().join(", "),
-        runs: sources.iter().map(|s| s.label.clone()).collect(),
+        // Each run with its date and shard, known once its manifest is read.
+        runs: sources
+            .iter()
+            .map(|s| match &s.header.shard {
+                Some(k) => format!("{} ({}, lot {k})", s.label, s.header.date),
+                None => format!("{} ({})", s.label, s.header.date),
+            })
+            .collect(),
         several,
         interrupted: sources.iter().any(|s| s.header.interrupted),
         cases,
@@ -480,12 +489,6 @@ pub fn write(outs: &[PathBuf], page: &Path) -> Result<(), ReportError> {
     let io = |e: std::io::Error| ReportError::Manifest { path: page.to_path_buf(), message: e.to_string() };
     let mut sources = sources(outs, page)?;
     let summary = summarise(&mut sources)?;
-    for s in &mut sources {
-        s.label = match &s.header.shard {
-            Some(k) => format!("{} ({}, lot {k})", s.label, s.header.date),
-            None => format!("{} ({})", s.label, s.header.date),
-        };
-    }
     let several = summary.several;
     let mut env = minijinja::Environment::new();
     env.add_template("head.html", HEAD).map_err(|e| ReportError::Render(e.to_string()))?;
