@@ -1,21 +1,31 @@
 //! Throughput benchmark: `cargo bench --bench throughput [-- N…]`.
 //!
 //! Generates N synthetic cases (fixed seed, French names and addresses, 1 to 5
-//! invoices, a realistic mix of levels), runs the release `relance build` on
-//! them with 1 and 2 threads, and reports letters/s, ms/letter and the peak
-//! resident memory of the process, plus the start-up time of a one-case run.
-//! Each size is run both ways of making the print packs — `typeset` (a
-//! Typst document embedding the letters' pages, relance's way) and `pages`
-//! (the pages copied with lopdf, an attempt kept to measure it) —
-//! alternated, and the ratio of their wall times is printed. Each figure is the median of `RUNS` runs: these machines are
-//! shared. Run it with `--profile dist` for the release build's figures.
+//! invoices, a realistic mix of levels; N = 1,000 and 20,000 by default),
+//! runs `relance build` on them with 2 threads in each of these ways,
+//! alternated run by run so that the machine's drift hits them alike:
+//!
+//! - `par lot`: relance's way, letters typeset in batches (one Typst
+//!   compile per batch, each letter exported from its own pages);
+//! - `par lettre`: one compile per letter (`--batch 1`), the way of
+//!   2848b6e, the commit the speed work started from;
+//! - `2848b6e`: the binary of that commit itself, when `RELANCE_BASELINE`
+//!   names it (README, Speed, says how to build it).
+//!
+//! It prints wall time, letters/s, ms/letter, user CPU and the peak
+//! resident memory (medians of `RUNS` runs: these machines are shared),
+//! then each way's wall time against relance's, side by side, and the
+//! start-up time of a one-case run. `RELANCE_BENCH_JOBS=1,2` also runs
+//! with 1 thread; `RELANCE_BENCH_MODES=lot,lettre,pages` picks the ways
+//! (`pages`: packs copied with lopdf, an attempt measured and dropped).
+//! Run it with `--profile dist` for the release build's figures.
 //! `-- generate DIR N` only writes the N cases, for runs by hand.
 
 use std::path::Path;
 use std::process::Command;
 
 mod support;
-use support::{median, run};
+use support::{median, run, run_with_user};
 
 const RUNS: usize = 3;
 
@@ -147,14 +157,34 @@ fn main() {
     }
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if args.is_empty() { vec![1_000, 20_000] } else { args };
-    let relance = env!("CARGO_BIN_EXE_relance");
+    let relance = env!("CARGO_BIN_EXE_relance").to_string();
+    let baseline = std::env::var("RELANCE_BASELINE").ok().filter(|p| Path::new(p).exists());
+    let jobs: Vec<usize> = std::env::var("RELANCE_BENCH_JOBS")
+        .map(|j| j.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| vec![2]);
+    let wanted = std::env::var("RELANCE_BENCH_MODES").unwrap_or_else(|_| "lot,lettre".into());
+    // (name, binary, extra arguments)
+    let mut modes: Vec<(&str, String, Vec<&str>)> = Vec::new();
+    for m in wanted.split(',') {
+        match m.trim() {
+            "lot" => modes.push(("par lot", relance.clone(), vec![])),
+            "lettre" => modes.push(("par lettre", relance.clone(), vec!["--batch", "1"])),
+            "pages" => modes.push(("pages", relance.clone(), vec!["--pack-mode", "pages"])),
+            other => panic!("unknown mode {other}: lot, lettre, pages"),
+        }
+    }
+    if let Some(b) = &baseline {
+        modes.push(("2848b6e", b.clone(), vec![]));
+    } else {
+        println!("(RELANCE_BASELINE not set: 2848b6e's binary is not run, `par lettre` stands for its way)");
+    }
     let root = tempfile::tempdir().unwrap();
     // Start-up: one case, one thread.
     let one = root.path().join("one");
     generate(&one, 1);
     let startup: Vec<f64> = (0..5)
         .map(|k| {
-            run(Command::new(relance)
+            run(Command::new(&relance)
                 .arg("build")
                 .arg(&one)
                 .args(["--date", "2026-11-22", "--jobs", "1", "--out"])
@@ -164,50 +194,56 @@ fn main() {
         .collect();
     println!("start-up (build of 1 case, median of 5): {:.1} ms", median(startup) * 1000.0);
     println!(
-        "{:>8} {:>7} {:>8} {:>8} {:>8} {:>10} {:>10} {:>12}",
-        "cases", "threads", "packs", "letters", "wall s", "letters/s", "ms/letter", "peak RSS MiB"
+        "{:>8} {:>7} {:>11} {:>8} {:>8} {:>10} {:>10} {:>8} {:>12}",
+        "cases", "threads", "way", "letters", "wall s", "letters/s", "ms/letter", "user s", "peak RSS MiB"
     );
-    // Each size and thread count, in the two ways of making the packs,
-    // alternated run by run so that the machine's drift hits both alike.
     let mut ratios = Vec::new();
     for &n in &sizes {
         let cases = root.path().join(format!("cases-{n}"));
         generate(&cases, n);
-        for jobs in [1, 2] {
-            let modes = ["typeset", "pages"];
-            let mut times = [Vec::new(), Vec::new()];
-            let mut rss = [Vec::new(), Vec::new()];
+        for &j in &jobs {
+            let mut times = vec![Vec::new(); modes.len()];
+            let mut users = vec![Vec::new(); modes.len()];
+            let mut rss = vec![Vec::new(); modes.len()];
             let mut letters = 0;
             for k in 0..RUNS {
-                for (m, mode) in modes.iter().enumerate() {
-                    let out = root.path().join(format!("out-{n}-{jobs}-{k}-{mode}"));
-                    let (t, r) = run(Command::new(relance)
-                        .arg("build")
-                        .arg(&cases)
-                        .args(["--date", "2026-11-22", "--no-record", "--pack-mode", mode])
-                        .args(["--jobs", &jobs.to_string(), "--out"])
-                        .arg(&out));
-                    letters = std::fs::read_dir(out.join("letters")).unwrap().count();
+                for (m, (name, binary, extra)) in modes.iter().enumerate() {
+                    let out = root.path().join(format!("out-{n}-{j}-{k}-{m}"));
+                    let (t, r, u) = run_with_user(
+                        Command::new(binary)
+                            .arg("build")
+                            .arg(&cases)
+                            .args(["--date", "2026-11-22", "--no-record"])
+                            .args(extra)
+                            .args(["--jobs", &j.to_string(), "--out"])
+                            .arg(&out),
+                    );
+                    let made = std::fs::read_dir(out.join("letters")).unwrap().count();
+                    assert!(letters == 0 || made == letters, "{name}: {made} letters, not {letters}");
+                    letters = made;
                     std::fs::remove_dir_all(&out).unwrap();
                     times[m].push(t);
+                    users[m].push(u);
                     rss[m].push(r);
                 }
             }
-            let mut walls = [0.0; 2];
-            for (m, mode) in modes.iter().enumerate() {
-                let t = median(times[m].clone());
-                walls[m] = t;
+            let walls: Vec<f64> = times.iter().map(|t| median(t.clone())).collect();
+            for (m, (name, _, _)) in modes.iter().enumerate() {
+                let t = walls[m];
                 println!(
-                    "{n:>8} {jobs:>7} {mode:>8} {letters:>8} {t:>8.2} {:>10.0} {:>10.2} {:>12.0}",
+                    "{n:>8} {j:>7} {name:>11} {letters:>8} {t:>8.2} {:>10.0} {:>10.2} {:>8.2} {:>12.0}",
                     letters as f64 / t,
                     t * 1000.0 / letters as f64,
+                    median(users[m].clone()),
                     median(rss[m].clone())
                 );
             }
-            ratios.push((n, jobs, walls[0] / walls[1]));
+            for (m, (name, _, _)) in modes.iter().enumerate().skip(1) {
+                ratios.push((n, j, name.to_string(), walls[m] / walls[0]));
+            }
         }
     }
-    for (n, jobs, ratio) in ratios {
-        println!("{n} cases, {jobs} thread(s): wall time of typeset packs / of copied pages = {ratio:.2}");
+    for (n, j, name, ratio) in ratios {
+        println!("{n} cases, {j} thread(s): wall time {name} / {} = {ratio:.2}", modes[0].0);
     }
 }

@@ -75,6 +75,27 @@ fn default_ignorable(c: char) -> bool {
         | '\u{E0000}'..='\u{E0FFF}')
 }
 
+/// A Typst string literal holding `text` exactly, every character kept
+/// (line breaks and control characters as escapes): data a PDF carries
+/// byte for byte, such as the JSON attached to a letter.
+pub fn typst_string_exact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A Typst string literal (`"…"`) holding `text`, for template places that
 /// take a string argument, such as `#link(…)`.
 pub fn typst_string(text: &str) -> String {

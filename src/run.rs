@@ -171,32 +171,233 @@ impl DeliveryError {
     }
 }
 
-/// Builds one case: its letter, its e-mail or pack entry, its manifest row.
-fn build_case(
-    session: &Session,
+/// The manifest row of a case that failed.
+fn failed_case(row: ManifestRow, error: RunError) -> Built {
+    let mut row = row;
+    row.status = Status::Error;
+    // A case's I/O error names the file written, after the case file.
+    row.error = match &error {
+        RunError::Io { .. } => error.message(),
+        _ => error.to_string(),
+    };
+    Built::failed(row, error)
+}
+
+/// A letter typeset, or why not.
+type Typeset = Result<(Vec<u8>, usize), Failure>;
+
+/// Why a letter was not typeset.
+enum Failure {
+    /// Typst refused it, or its layout broke a rule.
+    Compile(crate::typeset::CompileError),
+    /// Typst panicked on it (a bug, whatever the input).
+    Panic(String),
+}
+
+/// Runs `work` for the case at `path`: a panic while building one case (a
+/// bug, whatever the input) is that case's error, and the thread goes on
+/// with a fresh Typst world.
+fn guarded<T>(
+    path: &Path,
     world: &mut LetterWorld,
-    loaded: LoadedCase,
-    settings: &Settings,
-    sink: &dyn Sink,
-) -> Built {
+    session: &Session,
+    work: impl FnOnce(&mut LetterWorld) -> T,
+) -> Result<T, Box<Built>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(world))).map_err(|payload| {
+        *world = session.world();
+        let error = RunError::Internal { file: path.to_path_buf(), message: panic_message(&*payload) };
+        let mut row = ManifestRow::for_error(&InputError::new(path, ""), None);
+        row.error = error.to_string();
+        Box::new(Built::failed(row, error))
+    })
+}
+
+/// A case of a batch, between its plan and its letter.
+enum Step {
+    /// Done without a letter to typeset (an error, nothing due, a call).
+    Built(Box<Built>),
+    /// Its letter, to typeset with the others of the batch.
+    Letter(Box<Pending>),
+}
+
+/// A case whose letter is rendered and not yet typeset.
+struct Pending {
+    planned: Planned,
+    row: ManifestRow,
+    copies: Vec<(Document, PathBuf)>,
+    job: crate::typeset::LetterJob,
+}
+
+/// Plans a case and renders its letter (to be typeset with the batch).
+fn prepare_case(session: &Session, loaded: LoadedCase, settings: &Settings) -> Step {
     let planned = plan_case(session, loaded, settings);
     let row = ManifestRow::planned(&planned);
-    match deliver_case(session, world, &planned, settings, sink) {
-        Ok(Some(done)) => done.apply(row),
-        Ok(None) => Built::row(row),
-        Err(error) => {
-            let mut row = row;
-            row.status = Status::Error;
-            // A case's I/O error names the file written, after the case file.
-            row.error = match &error {
-                RunError::Io { .. } => error.message(),
-                _ => error.to_string(),
-            };
-            Built::failed(row, error)
-        }
+    let path = planned.loaded.path.clone();
+    let letter = match (&planned.outcome, planned.letter()) {
+        (Err(e), _) => return Step::Built(Box::new(failed_case(row, RunError::Input(e.clone())))),
+        (Ok(_), None) => return Step::Built(Box::new(Built::row(row))),
+        (Ok(_), Some(letter)) => letter,
+    };
+    if letter.due.channel == Channel::Telephone {
+        let done = call(&letter);
+        return Step::Built(Box::new(done.apply(row)));
+    }
+    let prepared = invoice_copies(letter.case, &path).map_err(RunError::Input).and_then(|copies| {
+        let job = letter::markup(session, &letter, settings.draft).map_err(|e| letter_error(&path, e))?;
+        Ok((copies, job))
+    });
+    match prepared {
+        Ok((copies, job)) => Step::Letter(Box::new(Pending { planned, row, copies, job })),
+        Err(error) => Step::Built(Box::new(failed_case(row, error))),
     }
 }
 
+/// A letter's error as the run reports it: the clerk's value that did not
+/// fit is an error of their data, at its field.
+fn letter_error(path: &Path, error: LetterError) -> RunError {
+    match error {
+        LetterError::Overflow { field: Some(ref field), .. }
+        | LetterError::MissingGlyphs { field: Some(ref field), .. } => {
+            RunError::Input(crate::case::field_error(path, field, error.to_string()))
+        }
+        error => RunError::Template { file: path.to_path_buf(), error: Box::new(error) },
+    }
+}
+
+/// Writes a typeset letter and delivers it; the case's manifest row.
+fn finish_case(session: &Session, pending: Pending, typeset: Typeset, settings: &Settings, sink: &dyn Sink) -> Built {
+    let Pending { planned, row, copies, .. } = pending;
+    let letter = planned.letter().expect("a pending case has a letter");
+    let path = &planned.loaded.path;
+    let written = typeset
+        .map_err(|failure| match failure {
+            Failure::Compile(error) => {
+                letter_error(path, letter::locate(session, letter.case, letter.due.level, error))
+            }
+            Failure::Panic(message) => RunError::Internal { file: path.clone(), message },
+        })
+        .and_then(|(pdf, pages)| {
+            let name = letter::file_name(&letter.case.id.0, letter.due.level);
+            let rel = Path::new("letters").join(&name);
+            sink.write(&rel, &pdf).map_err(|source| RunError::Io {
+                file: path.clone(),
+                action: "writing",
+                path: rel.clone(),
+                source,
+            })?;
+            let issued = issued_entry(&letter, format!("letters/{name}"), sha256_hex(&pdf));
+            let copy_names = copies.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(" ");
+            let pdf = Document { name, bytes: pdf, pages };
+            let delivery = deliver(session, &letter, pdf, copies, sink).map_err(|e| e.at(path))?;
+            Ok(Done { issued, pages, draft: settings.draft, copies: copy_names, delivery })
+        });
+    match written {
+        Ok(done) => done.apply(row),
+        Err(error) => failed_case(row, error),
+    }
+}
+
+/// Builds a batch of cases: plans them, typesets their letters together
+/// (one Typst compile; those of a profile with its own templates, and all
+/// of them when the templates count pages document-wide, one by one),
+/// writes and delivers them. One result per case, in order.
+fn build_batch(
+    session: &Session,
+    world: &mut LetterWorld,
+    slots: &[Slot],
+    settings: &Settings,
+    sink: &dyn Sink,
+) -> Vec<Built> {
+    let mut steps: Vec<Step> = slots
+        .iter()
+        .map(|slot| match slot {
+            Slot::Bad(e) => {
+                Step::Built(Box::new(Built::failed(ManifestRow::for_error(e, None), RunError::Input((**e).clone()))))
+            }
+            Slot::Case(path) => guarded(path, world, session, |_| match crate::case::load_case(path) {
+                Ok(case) => prepare_case(session, LoadedCase { path: path.to_path_buf(), case }, settings),
+                Err(e) => Step::Built(Box::new(Built::failed(ManifestRow::for_error(&e, None), RunError::Input(e)))),
+            })
+            .unwrap_or_else(Step::Built),
+        })
+        .collect();
+    // The letters typeset together: those of the session's templates.
+    let shared: Vec<usize> = steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Step::Letter(p) if session.own_templates(p.planned.loaded.case.profil.as_deref()).is_none() => Some(i),
+            _ => None,
+        })
+        .collect();
+    let mut results: Vec<Option<Typeset>> = steps.iter().map(|_| None).collect();
+    let batch = if session.templates.batch_blocker().is_some() { 1 } else { settings.batch.max(1) };
+    for group in shared.chunks(batch) {
+        let jobs: Vec<(PathBuf, crate::typeset::LetterJob, String)> = group
+            .iter()
+            .map(|&i| match &steps[i] {
+                Step::Letter(p) => (
+                    p.planned.loaded.path.clone(),
+                    p.job.clone(),
+                    crate::templates::template_name(p.planned.letter().expect("a letter").due.level),
+                ),
+                Step::Built(_) => unreachable!("only letters are grouped"),
+            })
+            .collect();
+        for (i, result) in group.iter().zip(typeset_guarded(session, world, jobs, settings)) {
+            results[*i] = Some(result);
+        }
+    }
+    // A profile's letters, each in a world over the profile's templates.
+    for (i, step) in steps.iter().enumerate() {
+        if let Step::Letter(p) = step
+            && results[i].is_none()
+        {
+            let templates = session.own_templates(p.planned.loaded.case.profil.as_deref()).expect("a profile");
+            let mut own = LetterWorld::new(session.fonts.clone(), templates.clone());
+            let template = crate::templates::template_name(p.planned.letter().expect("a letter").due.level);
+            let job = (p.planned.loaded.path.clone(), p.job.clone(), template);
+            results[i] = typeset_guarded(session, &mut own, vec![job], settings).pop();
+        }
+    }
+    steps
+        .drain(..)
+        .zip(results)
+        .map(|(step, result)| match step {
+            Step::Built(built) => *built,
+            Step::Letter(pending) => {
+                let path = pending.planned.loaded.path.clone();
+                let result = result.expect("every letter typeset");
+                guarded(&path, world, session, |_| finish_case(session, *pending, result, settings, sink))
+                    .unwrap_or_else(|failed| *failed)
+            }
+        })
+        .collect()
+}
+
+/// Typesets letters together, each with its case file and template (for
+/// the watchdog); a panic of Typst on the batch typesets them one by one,
+/// so that it is the error of the one letter that caused it.
+fn typeset_guarded(
+    session: &Session,
+    world: &mut LetterWorld,
+    jobs: Vec<(PathBuf, crate::typeset::LetterJob, String)>,
+    settings: &Settings,
+) -> Vec<Typeset> {
+    let letters: Vec<(PathBuf, String)> = jobs.iter().map(|(p, _, t)| (p.clone(), t.clone())).collect();
+    let _busy = settings.activity.as_ref().map(|a| a.start(letters));
+    let all: Vec<_> = jobs.iter().map(|(_, job, _)| job.clone()).collect();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world.compile_letters(all))) {
+        Ok(results) => results.into_iter().map(|r| r.map_err(Failure::Compile)).collect(),
+        Err(payload) => {
+            *world = LetterWorld::new(session.fonts.clone(), world.templates().clone());
+            if jobs.len() == 1 {
+                return vec![Err(Failure::Panic(panic_message(&*payload)))];
+            }
+            jobs.into_iter().flat_map(|job| typeset_guarded(session, world, vec![job], settings)).collect()
+        }
+    }
+}
 /// What a built case adds to its manifest row.
 struct Done {
     /// The journal entry: also the letter's file and sha256.
@@ -223,54 +424,6 @@ impl Done {
         }
         Built { row, delivery: Some(self.delivery), error: None, issued: Some(self.issued) }
     }
-}
-
-/// Makes the letter of a planned case, writes it and delivers it; `None`
-/// when no letter is due.
-fn deliver_case(
-    session: &Session,
-    world: &mut LetterWorld,
-    planned: &Planned,
-    settings: &Settings,
-    sink: &dyn Sink,
-) -> Result<Option<Done>, RunError> {
-    let path = &planned.loaded.path;
-    if let Err(e) = &planned.outcome {
-        return Err(RunError::Input(e.clone()));
-    }
-    let Some(letter) = planned.letter() else { return Ok(None) };
-    if letter.due.channel == Channel::Telephone {
-        return Ok(Some(call(&letter)));
-    }
-    let copies = invoice_copies(letter.case, path)?;
-    let _busy = settings.activity.as_ref().map(|a| a.start(path, &crate::templates::template_name(letter.due.level)));
-    // A profile with its own templates typesets in a world over them.
-    let mut own_world = session
-        .own_templates(letter.case.profil.as_deref())
-        .map(|t| LetterWorld::new(session.fonts.clone(), t.clone()));
-    let world = own_world.as_mut().unwrap_or(world);
-    let built = letter::build(session, world, &letter, settings.draft).map_err(|error| match error {
-        // The clerk's value did not fit: an error of their data, at its field.
-        LetterError::Overflow { field: Some(ref field), .. }
-        | LetterError::MissingGlyphs { field: Some(ref field), .. } => {
-            RunError::Input(crate::case::field_error(path, field, error.to_string()))
-        }
-        error => RunError::Template { file: path.clone(), error: Box::new(error) },
-    })?;
-    let name = letter::file_name(&letter.case.id.0, letter.due.level);
-    let rel = Path::new("letters").join(&name);
-    sink.write(&rel, &built.pdf).map_err(|source| RunError::Io {
-        file: path.clone(),
-        action: "writing",
-        path: rel.clone(),
-        source,
-    })?;
-    let issued = issued_entry(&letter, format!("letters/{name}"), sha256_hex(&built.pdf));
-    let (pages, draft) = (built.pages, settings.draft);
-    let copy_names = copies.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(" ");
-    let pdf = Document { name, bytes: built.pdf, pages };
-    let delivery = deliver(session, &letter, pdf, copies, sink).map_err(|e| e.at(path))?;
-    Ok(Some(Done { issued, pages, draft, copies: copy_names, delivery }))
 }
 
 /// The journal entry of what a case was issued: its letter's file and
@@ -783,43 +936,20 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
         }
         manifest.push(&row);
     };
+    // Cases go to the threads in batches of consecutive files; their
+    // letters are typeset together (see `build_batch`).
+    let batch = settings.batch.max(1);
     fan_out(
         settings.jobs,
-        slots.len(),
+        slots.len().div_ceil(batch),
         &cancelled,
         &|| session.world(),
-        &|world, i| -> Built {
-            let failed = |e: &InputError| Built::failed(ManifestRow::for_error(e, None), RunError::Input(e.clone()));
-            match &slots[i] {
-                Slot::Bad(e) => failed(e),
-                Slot::Case(path) => {
-                    // Defence in depth: a panic while building one case (a
-                    // bug, whatever the input) is that case's error; the
-                    // others are built, with a fresh Typst world.
-                    let built =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match crate::case::load_case(path) {
-                            Ok(case) => build_case(
-                                session,
-                                world,
-                                LoadedCase { path: path.to_path_buf(), case },
-                                settings,
-                                sink,
-                            ),
-                            Err(e) => failed(&e),
-                        }));
-                    built.unwrap_or_else(|payload| {
-                        *world = session.world();
-                        let error = RunError::Internal { file: path.to_path_buf(), message: panic_message(&*payload) };
-                        let mut row = ManifestRow::for_error(&InputError::new(path, ""), None);
-                        row.error = error.to_string();
-                        Built::failed(row, error)
-                    })
-                }
+        &|world, b| build_batch(session, world, &slots[b * batch..((b + 1) * batch).min(slots.len())], settings, sink),
+        |b, results| {
+            for (k, result) in results.into_iter().enumerate() {
+                progress.inc(1);
+                waiting.insert(b * batch + k, result);
             }
-        },
-        |i, result| {
-            progress.inc(1);
-            waiting.insert(i, result);
             while let Some(result) = waiting.remove(&next_row) {
                 record(result, &mut report);
                 next_row += 1;

@@ -3,7 +3,7 @@
 //! the shard, and how to stop early.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
@@ -50,7 +50,15 @@ pub struct Settings {
     pub csv: crate::csv_out::CsvFormat,
     /// How print packs are made (`--pack-mode`, for the benchmark).
     pub pack_mode: PackMode,
+    /// Most letters typeset together in one Typst compile (`--batch`; 1:
+    /// one compile per letter, the way before batches, for the benchmark).
+    /// A letter's bytes do not depend on it.
+    pub batch: usize,
 }
+
+/// Letters typeset together by default. Measured on 1,000 cases (README,
+/// Speed): see `benches/throughput.rs`.
+pub const BATCH: usize = 32;
 
 /// How print packs are made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,26 +80,25 @@ pub struct Activity {
     busy: Mutex<HashMap<ThreadId, Busy>>,
 }
 
-/// One letter being made.
+/// Letters being made together, since when.
 #[derive(Debug, Clone)]
 pub struct Busy {
-    /// The case file.
-    pub case: PathBuf,
-    /// The level's template.
-    pub template: String,
-    /// When it started.
+    /// Each letter's case file and level template.
+    pub letters: Vec<(PathBuf, String)>,
+    /// When they started.
     pub since: Instant,
 }
 
 impl Activity {
-    /// This thread starts a letter; it is done when the guard is dropped.
-    pub fn start(&self, case: &Path, template: &str) -> ActivityGuard<'_> {
-        let busy = Busy { case: case.to_path_buf(), template: template.to_string(), since: Instant::now() };
+    /// This thread starts typesetting `letters` (case file, template); it
+    /// is done when the guard is dropped.
+    pub fn start(&self, letters: Vec<(PathBuf, String)>) -> ActivityGuard<'_> {
+        let busy = Busy { letters, since: Instant::now() };
         self.busy.lock().unwrap_or_else(|e| e.into_inner()).insert(std::thread::current().id(), busy);
         ActivityGuard { activity: self }
     }
 
-    /// The letters being made now, oldest first.
+    /// The batches of letters being made now, oldest first.
     pub fn now(&self) -> Vec<Busy> {
         let mut all: Vec<Busy> = self.busy.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
         all.sort_by_key(|b| b.since);
@@ -128,6 +135,7 @@ impl Settings {
             force: false,
             csv: crate::csv_out::CsvFormat::default(),
             pack_mode: PackMode::default(),
+            batch: BATCH,
         }
     }
 

@@ -120,6 +120,21 @@ impl TemplateSet {
         if found.len() == 1 { found.pop() } else { None }
     }
 
+    /// What in the folder stops its letters from being typeset together
+    /// (one Typst document for many letters): the first file that counts
+    /// pages with `counter(page)` or asks for a final value (`.final(`),
+    /// both of which would count the whole batch rather than the letter
+    /// (`layout.typ`'s `letter-page()` counts a letter's pages). `None`:
+    /// letters can be batched.
+    pub fn batch_blocker(&self) -> Option<(&str, &'static str)> {
+        self.files.iter().filter(|(name, _)| name.ends_with(".typ") || name.ends_with(".j2")).find_map(
+            |(name, bytes)| {
+                let text = String::from_utf8_lossy(bytes);
+                ["counter(page)", ".final("].into_iter().find(|t| text.contains(t)).map(|t| (name.as_str(), t))
+            },
+        )
+    }
+
     /// The text of a file of the set, if it is UTF-8.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.files.get(name).and_then(|b| std::str::from_utf8(b).ok())

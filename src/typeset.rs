@@ -6,6 +6,7 @@
 //! The world serves only the files of the template folder: no packages, no
 //! file system, no absolute paths.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, NaiveDate};
@@ -17,7 +18,7 @@ use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
-use typst_layout::PagedDocument;
+use typst_layout::{Page, PagedDocument};
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::templates::TemplateSet;
@@ -74,6 +75,73 @@ pub struct LetterWorld {
     /// folder (case data, invoice copies, letters of a pack), served under
     /// `/__data__/`; replaced for every document.
     data: HashMap<String, Bytes>,
+    /// The letters of the batch being typeset, each its own file
+    /// ([`slot_id`]), kept from batch to batch so that Typst reparses only
+    /// what changed.
+    slots: Vec<Source>,
+}
+
+/// The label of the mark that opens every letter (its first page) and of
+/// the one that closes it (its last page): `layout.typ` numbers a letter's
+/// pages between the two, and a batch is cut into letters at the first.
+pub const START_LABEL: &str = "relance-lettre";
+/// See [`START_LABEL`].
+pub const END_LABEL: &str = "relance-fin";
+
+/// The Typst file of a letter: its markup between the marks that tell
+/// where it starts and ends in a batch. What `relance render --format typ`
+/// prints, and what `layout.typ` counts pages with.
+pub fn letter_source(markup: &str) -> String {
+    format!("#metadata(\"début\") <{START_LABEL}>\n{markup}\n#metadata(\"fin\") <{END_LABEL}>\n")
+}
+
+/// Time the letters of this process spent in Typst, all threads added up
+/// (`RELANCE_TIMING=1 relance build` prints it; the benchmark's attempts
+/// are measured with it).
+struct Times {
+    layout: AtomicU64,
+    export: AtomicU64,
+}
+
+static TIMES: Times = Times { layout: AtomicU64::new(0), export: AtomicU64::new(0) };
+
+/// Seconds of layout (Typst compiles) and of PDF export of the letters so
+/// far, all threads added up.
+pub fn letter_times() -> (f64, f64) {
+    let secs = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
+    (secs(&TIMES.layout), secs(&TIMES.export))
+}
+
+/// The file of the `k`-th letter of a batch.
+fn slot_id(k: usize) -> FileId {
+    RootedPath::new(VirtualRoot::Project, VirtualPath::new(format!("/__lettre-{k}__.typ")).expect("valid path"))
+        .intern()
+}
+
+/// Whether `id` is a letter of a batch (markup relance generated).
+fn is_slot(id: FileId) -> bool {
+    matches!(id.get().root(), VirtualRoot::Project) && id.get().vpath().get_without_slash().starts_with("__lettre-")
+}
+
+/// The document of a batch of `n` letters: each included from its own
+/// file, on pages of its own.
+fn batch_markup(n: usize) -> String {
+    (0..n).map(|k| format!("#include \"/__lettre-{k}__.typ\"\n")).collect::<Vec<_>>().join("#pagebreak(weak: true)\n")
+}
+
+/// A letter to typeset in a batch ([`LetterWorld::compile_letters`]).
+#[derive(Debug, Clone)]
+pub struct LetterJob {
+    /// Its markup (put between the marks of [`letter_source`] here).
+    pub markup: String,
+    /// How to export it. Letters of one batch share the date and serve no
+    /// data file (a batch where they do not is typeset letter by letter).
+    pub export: Export,
+    /// The PDF's title (relance's, whatever the template sets: a batch's
+    /// `set document` is that of its last letter).
+    pub title: String,
+    /// The PDF's author.
+    pub author: String,
 }
 
 /// Prefix of the virtual folder holding a document's own data files.
@@ -258,7 +326,13 @@ impl LetterWorld {
             main: Source::new(main_id(), String::new()),
             today: NaiveDate::MIN,
             data: HashMap::new(),
+            slots: Vec::new(),
         }
+    }
+
+    /// The template folder this world serves.
+    pub fn templates(&self) -> &TemplateSet {
+        &self.templates
     }
 
     /// Drops every cached result of Typst, of every world of the process,
@@ -282,11 +356,11 @@ impl LetterWorld {
     }
 
     /// Typesets `markup` to PDF; returns the bytes and the page count.
-    pub fn compile_pdf(&mut self, markup: String, export: Export) -> Result<(Vec<u8>, usize), CompileError> {
+    pub fn compile_pdf(&mut self, markup: String, mut export: Export) -> Result<(Vec<u8>, usize), CompileError> {
         set_main(&mut self.main, &markup);
         self.today = export.date;
-        self.data = export.data.into_iter().map(|(k, v)| (k, Bytes::new(v))).collect();
-        let result = self.compile_inner(&export.ident, export.date, export.archival, export.checks);
+        self.data = std::mem::take(&mut export.data).into_iter().map(|(k, v)| (k, Bytes::new(v))).collect();
+        let result = self.laid_out(export.checks).and_then(|document| self.export(&document, &export));
         self.data.clear();
         // Keep memory bounded across thousands of letters, failed ones too:
         // keep only what the last three compiles (of any thread) used. On
@@ -295,6 +369,117 @@ impl LetterWorld {
         // unchanged within noise.
         typst::comemo::evict(CACHE_AGE);
         result
+    }
+
+    /// Typesets letters together, in one Typst compile, and exports each as
+    /// its own PDF from its own pages: its own metadata, identifier, date
+    /// and attachments (a PDF document made of a letter's pages holds only
+    /// the elements of those pages). Results come in the order of `jobs`.
+    ///
+    /// The bytes of a letter do not depend on the batch it is typeset in:
+    /// every letter is its own file of the compiled document, starts on a
+    /// page of its own, and its PDF is made of its pages alone, numbered
+    /// from 1. When the batch fails (one letter's markup refused, a
+    /// template that does not start each letter on a page of its own),
+    /// each letter is typeset alone, so that every letter gets its own
+    /// result and its own error.
+    pub fn compile_letters(&mut self, jobs: Vec<LetterJob>) -> Vec<Result<(Vec<u8>, usize), CompileError>> {
+        let n = jobs.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let alone = n == 1;
+        let same_run = jobs.iter().all(|j| j.export.date == jobs[0].export.date && j.export.data.is_empty());
+        let laid_out = if alone || same_run { Some(self.lay_out_batch(&jobs)) } else { None };
+        let t0 = std::time::Instant::now();
+        let results = match laid_out {
+            Some(Ok(ranges)) => {
+                let results = jobs.iter().zip(ranges).map(|(job, pages)| self.export_letter(pages, job)).collect();
+                TIMES.export.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                results
+            }
+            Some(Err(error)) if alone => vec![Err(error)],
+            _ => jobs.into_iter().flat_map(|job| self.compile_letters(vec![job])).collect(),
+        };
+        self.data.clear();
+        typst::comemo::evict(CACHE_AGE);
+        results
+    }
+
+    /// Lays the letters of `jobs` out as one document; returns each one's
+    /// pages. A batch whose letters cannot be told apart is an error (the
+    /// caller then typesets them one by one).
+    fn lay_out_batch(&mut self, jobs: &[LetterJob]) -> Result<Vec<Vec<Page>>, CompileError> {
+        let n = jobs.len();
+        while self.slots.len() < n {
+            let id = slot_id(self.slots.len());
+            self.slots.push(Source::new(id, String::new()));
+        }
+        for (slot, job) in self.slots.iter_mut().zip(jobs) {
+            set_main(slot, &letter_source(&job.markup));
+        }
+        set_main(&mut self.main, &batch_markup(n));
+        self.today = jobs[0].export.date;
+        self.data = jobs[0].export.data.iter().map(|(k, v)| (k.clone(), Bytes::new(v.clone()))).collect();
+        let t0 = std::time::Instant::now();
+        let warned = typst::compile::<PagedDocument>(self);
+        TIMES.layout.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        let document = warned.output.map_err(|errs| self.diagnostics(&errs))?;
+        let pages = document.pages();
+        if n == 1 {
+            return Ok(vec![pages.to_vec()]);
+        }
+        // Each letter's first page: the page of its start mark.
+        use typst::introspection::Introspector;
+        let introspector = document.introspector().as_ref();
+        let label = typst::foundations::Label::new(typst::utils::PicoStr::intern(START_LABEL)).expect("a label");
+        let starts: Vec<usize> = introspector
+            .query(&typst::foundations::Selector::Label(label))
+            .iter()
+            .filter_map(|mark| mark.location())
+            .filter_map(|loc| introspector.page(loc))
+            .map(|p| p.get() - 1)
+            .collect();
+        let apart = starts.len() == n && starts[0] == 0 && starts.windows(2).all(|w| w[0] < w[1]);
+        if !apart {
+            return Err(TypesetError::plain("letters of a batch share a page").into());
+        }
+        Ok((0..n).map(|k| pages[starts[k]..starts.get(k + 1).copied().unwrap_or(pages.len())].to_vec()).collect())
+    }
+
+    /// The PDF of one letter of a batch, from its pages.
+    fn export_letter(&self, pages: Vec<Page>, job: &LetterJob) -> Result<(Vec<u8>, usize), CompileError> {
+        let pages: typst::ecow::EcoVec<Page> = pages
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut page)| {
+                // Numbered within the letter, wherever it sat in the batch.
+                page.number = i as u64 + 1;
+                page
+            })
+            .collect();
+        let info = typst::model::DocumentInfo {
+            title: Some(job.title.as_str().into()),
+            author: vec![job.author.as_str().into()],
+            ..Default::default()
+        };
+        let document = PagedDocument::new(pages, info);
+        self.check(&document, job.export.checks)?;
+        self.export(&document, &job.export)
+    }
+
+    /// A letter's layout against its checks.
+    fn check(&self, document: &PagedDocument, checks: Option<LetterChecks>) -> Result<(), CompileError> {
+        if let Some(checks) = checks {
+            let pages = document.pages().len();
+            if pages > checks.max_pages {
+                return Err(CompileError::Pages { pages, max: checks.max_pages });
+            }
+            if let Some(overflow) = crate::layout_check::first_overflow(document) {
+                return Err(CompileError::Overflow(overflow));
+            }
+        }
+        Ok(())
     }
 
     /// Typesets `markup` and rasterises each page to PNG at `dpi`, with
@@ -327,42 +512,29 @@ impl LetterWorld {
     fn laid_out(&self, checks: Option<LetterChecks>) -> Result<PagedDocument, CompileError> {
         let warned = typst::compile::<PagedDocument>(self);
         let document = warned.output.map_err(|errs| self.diagnostics(&errs))?;
-        if let Some(checks) = checks {
-            let pages = document.pages().len();
-            if pages > checks.max_pages {
-                return Err(CompileError::Pages { pages, max: checks.max_pages });
-            }
-            if let Some(overflow) = crate::layout_check::first_overflow(&document) {
-                return Err(CompileError::Overflow(overflow));
-            }
-        }
+        self.check(&document, checks)?;
         Ok(document)
     }
 
-    fn compile_inner(
-        &self,
-        ident: &str,
-        date: NaiveDate,
-        archival: bool,
-        checks: Option<LetterChecks>,
-    ) -> Result<(Vec<u8>, usize), CompileError> {
-        let document = self.laid_out(checks)?;
+    /// The PDF of a laid-out document and its page count.
+    fn export(&self, document: &PagedDocument, export: &Export) -> Result<(Vec<u8>, usize), CompileError> {
+        let date = export.date;
         let datetime = Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8)
             .ok_or_else(|| TypesetError::plain(format!("date {date} cannot be a PDF date")))?;
-        let standards = if archival {
+        let standards = if export.archival {
             PdfStandards::new(&[PdfStandard::A_3b]).map_err(|e| TypesetError::plain(e.message().to_string()))?
         } else {
             PdfStandards::default()
         };
         let options = PdfOptions {
-            ident: Smart::Custom(ident.to_string()),
+            ident: Smart::Custom(export.ident.clone()),
             timestamp: Some(Timestamp::new_utc(datetime)),
             creator: Smart::Custom(Some(format!("relance {}", env!("CARGO_PKG_VERSION")))),
             standards,
             ..PdfOptions::default()
         };
         let pages = document.pages().len();
-        let pdf = typst_pdf::pdf(&document, &options).map_err(|errs| self.diagnostics(&errs))?;
+        let pdf = typst_pdf::pdf(document, &options).map_err(|errs| self.diagnostics(&errs))?;
         Ok((pdf, pages))
     }
 
@@ -398,8 +570,11 @@ impl LetterWorld {
     /// The place of a span: file, line, column and the line's text.
     fn place(&self, span: typst::syntax::DiagSpan) -> Option<MarkupPlace> {
         let id = span.id()?;
-        let file =
-            if id == main_id() { GENERATED.to_string() } else { id.get().vpath().get_without_slash().to_string() };
+        let file = if id == main_id() || is_slot(id) {
+            GENERATED.to_string()
+        } else {
+            id.get().vpath().get_without_slash().to_string()
+        };
         let range = self.range(span)?;
         let src = self.source(id).ok()?;
         let lines = src.lines();
@@ -524,6 +699,9 @@ impl World for LetterWorld {
         if id == main_id() {
             return Ok(self.main.clone());
         }
+        if let Some(slot) = self.slots.iter().find(|s| s.id() == id) {
+            return Ok(slot.clone());
+        }
         if let Some(source) = self.sources.get(&id) {
             return Ok(source.clone());
         }
@@ -535,6 +713,9 @@ impl World for LetterWorld {
     fn file(&self, id: FileId) -> FileResult<Bytes> {
         if id == main_id() {
             return Ok(Bytes::from_string(self.main.text().to_string()));
+        }
+        if let Some(slot) = self.slots.iter().find(|s| s.id() == id) {
+            return Ok(Bytes::from_string(slot.text().to_string()));
         }
         if let Some(bytes) = self.data_file(id) {
             return Ok(bytes);

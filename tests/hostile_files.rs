@@ -247,10 +247,22 @@ fn a_letter_of_more_than_50_pages_is_refused() {
 #[test]
 fn a_typst_loop_is_stopped_by_the_time_budget_with_exit_3() {
     let dir = templates_with("formelle", "#for i in range(100000) { for j in range(100000) { } };");
+    // Letters typeset together: the run names them all, and how to find
+    // the one at fault.
     let started = Instant::now();
     let out = build_with(&dir, &["--letter-timeout", "2"]);
     assert_eq!(out.output.status.code(), Some(3), "{}", out.stderr());
     assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(
+        out.stderr().contains("cases/dupont.yaml: formelle.typ.j2, ")
+            && out.stderr().contains("lettres, mises en page ensemble, ne le sont pas après 2 s")
+            && out.stderr().contains("`--batch 1` dit laquelle"),
+        "{}",
+        out.stderr()
+    );
+    // One letter at a time: the run names it.
+    let out = build_with(&dir, &["--letter-timeout", "2", "--batch", "1"]);
+    assert_eq!(out.output.status.code(), Some(3), "{}", out.stderr());
     assert!(
         out.stderr().contains("error: cases/dupont.yaml: formelle.typ.j2: la lettre n'est pas mise en page après 2 s"),
         "{}",

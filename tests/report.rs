@@ -193,7 +193,9 @@ fn render_writes_the_pdf_the_pages_as_png_or_the_markup() {
     dir.relance(["render", "injection.yaml", "--date", "2026-11-22", "--format", "typ", "--out", "c.typ"])
         .expect_code(0);
     let typ = std::fs::read_to_string(dir.join("c.typ")).unwrap();
-    assert!(typ.starts_with("#import \"layout.typ\": *"), "{typ}");
+    // The letter between the marks that tell where it starts and ends in a batch.
+    assert!(typ.starts_with("#metadata(\"début\") <relance-lettre>\n#import \"layout.typ\": *"), "{typ}");
+    assert!(typ.ends_with("#metadata(\"fin\") <relance-fin>\n"), "{typ}");
     assert!(typ.contains(r#"[\#read\(\"\/etc\/passwd\"\) SAS]"#), "data escaped in the markup: {typ}");
     let none = dir.relance(["render", "paid.yaml", "--date", "2026-11-22"]).expect_code(2);
     assert!(none.stderr().contains("pas de lettre à produire (rien à réclamer"), "{}", none.stderr());

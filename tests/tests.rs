@@ -3,6 +3,7 @@
 //! data-driven hostile corpus (`fixtures/bad/`) has its own harness,
 //! `tests/hostile.rs`.
 
+mod batches;
 mod build;
 mod calls;
 mod check;

@@ -44,6 +44,11 @@ pub(crate) struct Args {
     /// benchmark).
     #[arg(long, hide = true, value_parser = ["typeset", "pages"], default_value = "typeset")]
     pack_mode: String,
+    /// Most letters typeset together in one Typst compile; 1: one compile
+    /// per letter (the benchmark's baseline). A letter's bytes do not
+    /// depend on it.
+    #[arg(long, hide = true, default_value_t = relance::settings::BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
+    batch: usize,
     /// Build only the cases whose id hashes to K of N (0 ≤ K < N).
     #[arg(long, value_parser = Shard::parse, value_name = "K/N")]
     shard: Option<Shard>,
@@ -77,6 +82,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
         settings.pack_mode = relance::settings::PackMode::Pages;
     }
     settings.draft = args.draft;
+    settings.batch = args.batch;
     settings.shard = args.shard;
     settings.record = !args.no_record && !args.draft;
     // One run at a time records in a journal.
@@ -131,7 +137,11 @@ pub(crate) fn run(args: Args) -> ExitCode {
         eprintln!("avertissement : {line}");
     }
     if std::env::var_os("RELANCE_TIMING").is_some() {
-        eprintln!("durée des plis et listes de dépôt : {:.3} s", report.packs_time.as_secs_f64());
+        let (layout, export) = relance::typeset::letter_times();
+        eprintln!(
+            "lettres : mise en page {layout:.3} s, export PDF {export:.3} s (threads additionnés) ; plis et listes de dépôt : {:.3} s",
+            report.packs_time.as_secs_f64()
+        );
     }
     if report.interrupted {
         let code = if term.load(Ordering::SeqCst) { 143 } else { 130 };

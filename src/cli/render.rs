@@ -158,16 +158,16 @@ fn render_once(args: &Args, config: &Path) -> Result<Vec<PathBuf>, ExitCode> {
         relance::atomic::write_atomic(path, bytes)
             .map_err(|e| fail(&format!("écriture impossible de {} : {e}", path.display())))
     };
-    let markup = relance::letter::markup(&session, &letter, args.draft).map_err(|e| fail(&e))?;
+    let job = relance::letter::markup(&session, &letter, args.draft).map_err(|e| fail(&e))?;
     match args.format {
         Output::Typ => {
-            write(&out, markup.markup.as_bytes())?;
+            write(&out, relance::typeset::letter_source(&job.markup).as_bytes())?;
             Ok(vec![out])
         }
         Output::Pdf => {
             let mut world = session.world();
-            let built = world
-                .compile_pdf(markup.markup, markup.export)
+            let built = (world.compile_letters(vec![job]).pop())
+                .expect("one result per letter")
                 .map_err(|e| relance::letter::locate(&session, letter.case, level, e))
                 .map_err(|e| fail(&e))?;
             write(&out, &built.0)?;
@@ -176,7 +176,7 @@ fn render_once(args: &Args, config: &Path) -> Result<Vec<PathBuf>, ExitCode> {
         Output::Png => {
             let mut world = session.world();
             let pages = world
-                .compile_png(markup.markup, markup.export, f32::from(args.dpi))
+                .compile_png(relance::typeset::letter_source(&job.markup), job.export, f32::from(args.dpi))
                 .map_err(|e| relance::letter::locate(&session, letter.case, level, e))
                 .map_err(|e| fail(&e))?;
             let mut written = Vec::new();

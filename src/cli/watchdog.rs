@@ -31,18 +31,26 @@ pub(crate) fn start(activity: Arc<Activity>, budget: Budget) {
             if let Some(b) = busy.first()
                 && b.since.elapsed() > budget.letter
             {
-                stop(&format!(
-                    "{}: {}: la lettre n'est pas mise en page après {} s (budget d'une lettre) ; le modèle boucle-t-il ? La production est arrêtée ; les lettres déjà écrites sont complètes",
-                    b.case.display(),
-                    b.template,
-                    budget.letter.as_secs()
-                ));
+                let secs = budget.letter.as_secs();
+                let names = b.letters.iter().map(|(case, t)| format!("{}: {t}", case.display())).collect::<Vec<_>>();
+                stop(&if names.len() == 1 {
+                    format!(
+                        "{}: la lettre n'est pas mise en page après {secs} s (budget d'une lettre) ; le modèle boucle-t-il ? La production est arrêtée ; les lettres déjà écrites sont complètes",
+                        names[0]
+                    )
+                } else {
+                    format!(
+                        "{} : ces {} lettres, mises en page ensemble, ne le sont pas après {secs} s (budget d'une lettre) ; un des modèles boucle-t-il ? La production est arrêtée ; les lettres déjà écrites sont complètes ; `--batch 1` dit laquelle",
+                        names.join(", "),
+                        names.len()
+                    )
+                });
             }
             if let Some(rss) = resident_bytes()
                 && rss > budget.memory
             {
                 let during: Vec<String> =
-                    busy.iter().map(|b| format!("{} ({})", b.template, b.case.display())).collect();
+                    busy.iter().flat_map(|b| &b.letters).map(|(case, t)| format!("{t} ({})", case.display())).collect();
                 stop(&format!(
                     "la mémoire de la production dépasse {} Mio ({} Mio) pendant la mise en page de {} ; la production est arrêtée ; les lettres déjà écrites sont complètes",
                     budget.memory / (1024 * 1024),

@@ -698,7 +698,7 @@ fn typeset_one(
     date: NaiveDate,
     case: &Case,
     attached: Option<Vec<u8>>,
-    mut data: Vec<(String, Vec<u8>)>,
+    data: Vec<(String, Vec<u8>)>,
 ) -> Result<Built, LetterError> {
     let rendered = renderer.render_text(template, value).map_err(LetterError::Render)?;
     let mut markup = String::new();
@@ -709,10 +709,10 @@ fn typeset_one(
     let stem = template.trim_end_matches(".typ.j2");
     if let Some(json) = attached {
         let description = format!("Dossier {} : données, décompte au {date} et pièces, calculés par relance", case.id);
-        markup.push_str(&letter::attachment(&format!("relance-{}-contentieux.json", case.id), &description));
-        data.push(("case.json".to_string(), json));
+        markup.push_str(&letter::attachment(&format!("relance-{}-contentieux.json", case.id), &description, &json));
     }
-    let archival = data.iter().all(|(k, _)| k == "case.json");
+    // Embedded PDFs (invoice copies) are not PDF/A: the bordereau is not archival.
+    let archival = data.is_empty();
     let export = typeset::Export {
         date,
         ident: format!("relance/{}/{stem}/{date}", case.id),
@@ -720,7 +720,7 @@ fn typeset_one(
         data,
         checks: archival.then_some(typeset::LetterChecks { max_pages: letter::MAX_PAGES }),
     };
-    let (pdf, pages) = world.compile_pdf(markup, export).map_err(|error| {
+    let (pdf, pages) = world.compile_pdf(typeset::letter_source(&markup), export).map_err(|error| {
         let mut error = LetterError::compile(template, error);
         if let LetterError::Typeset { error, .. } = &mut error {
             error.locate_in(&session.templates, template);

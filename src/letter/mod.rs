@@ -111,30 +111,23 @@ pub fn file_name(id: &str, level: Level) -> String {
     format!("{id}-{}.pdf", level.as_str())
 }
 
-/// The markup that attaches the data file `case.json` (served under
-/// [`typeset::DATA_DIR`]) to a PDF/A-3b as `name`, with its description.
-pub(crate) fn attachment(name: &str, description: &str) -> String {
+/// The markup that attaches `data` to a PDF/A-3b as `name`, with its
+/// description: the bytes are in the markup, as an exact string literal,
+/// so that a letter needs no file of its own and letters can be typeset
+/// together.
+pub(crate) fn attachment(name: &str, description: &str, data: &[u8]) -> String {
     format!(
-        "\n#pdf.attach({}, read(\"/{}case.json\", encoding: none), relationship: \"data\", mime-type: \"application/json\", description: {})\n",
+        "\n#pdf.attach({}, bytes({}), relationship: \"data\", mime-type: \"application/json\", description: {})\n",
         typst_string(name),
-        typeset::DATA_DIR,
+        crate::escape::typst_string_exact(&String::from_utf8_lossy(data)),
         typst_string(description),
     )
 }
 
-/// A letter rendered to Typst markup, not yet typeset: the markup and how
-/// to export it (the attached data, the identifier).
-pub struct Markup {
-    /// The Typst markup (the draft watermark and the attachment included).
-    pub markup: String,
-    /// How to export it.
-    pub export: typeset::Export,
-}
-
 /// Renders the template of a letter into Typst markup, with the case, the
-/// décompte and the decision to attach as JSON. `draft` adds the PROJET
-/// watermark.
-pub fn markup(session: &Session, letter: &Letter, draft: bool) -> Result<Markup, LetterError> {
+/// décompte and the decision to attach as JSON: what to typeset, with how
+/// to export it. `draft` adds the PROJET watermark.
+pub fn markup(session: &Session, letter: &Letter, draft: bool) -> Result<typeset::LetterJob, LetterError> {
     let Letter { case, owed, due, date } = *letter;
     let level = due.level;
     let ctx = context(&session.config, letter);
@@ -156,15 +149,20 @@ pub fn markup(session: &Session, letter: &Letter, draft: bool) -> Result<Markup,
     markup.push_str(&rendered);
     let description =
         format!("Dossier {} : données, décompte au {} et décision ({}), calculés par relance", case.id, date, level);
-    markup.push_str(&attachment(&format!("relance-{}.json", case.id), &description));
+    markup.push_str(&attachment(&format!("relance-{}.json", case.id), &description, &data));
     let export = typeset::Export {
         date,
         ident: format!("relance/{}/{}/{}", case.id, level, date),
         archival: true,
-        data: vec![("case.json".to_string(), data)],
+        data: vec![],
         checks: Some(typeset::LetterChecks { max_pages: MAX_PAGES }),
     };
-    Ok(Markup { markup, export })
+    Ok(typeset::LetterJob {
+        markup,
+        export,
+        title: format!("{} — dossier {}", crate::text::capitalised(level.label_fr()), case.id),
+        author: session.config.creditor.name.clone(),
+    })
 }
 
 /// A Typst error of a letter, with its place in the templates and the
@@ -192,8 +190,8 @@ pub fn build(
     letter: &Letter,
     draft: bool,
 ) -> Result<BuiltLetter, LetterError> {
-    let Markup { markup, export } = markup(session, letter, draft)?;
-    let (pdf, pages) =
-        world.compile_pdf(markup, export).map_err(|error| locate(session, letter.case, letter.due.level, error))?;
+    let job = markup(session, letter, draft)?;
+    let result = world.compile_letters(vec![job]).pop().expect("one result per letter");
+    let (pdf, pages) = result.map_err(|error| locate(session, letter.case, letter.due.level, error))?;
     Ok(BuiltLetter { pdf, pages })
 }
