@@ -5,18 +5,18 @@
 //! runs `relance build` on them with 2 threads in each of these ways,
 //! alternated run by run so that the machine's drift hits them alike:
 //!
-//! - `par lot`: relance's way, letters typeset in batches (one Typst
-//!   compile per batch, each letter exported from its own pages);
-//! - `par lettre`: one compile per letter (`--batch 1`), the way of
-//!   2848b6e, the commit the speed work started from;
-//! - `2848b6e`: the binary of that commit itself, when `RELANCE_BASELINE`
-//!   names it (README, Speed, says how to build it).
+//! - `relance`: as it builds by default (one Typst compile per letter);
+//! - `lots de N` (`lotN`): letters typeset in batches of N (`--batch N`:
+//!   one compile per batch, each letter exported from its own pages);
+//! - `2848b6e`: the binary of the commit the speed work started from,
+//!   when `RELANCE_BASELINE` names it (README, Speed, says how to build
+//!   it); without it, the figures of that commit are not printed.
 //!
 //! It prints wall time, letters/s, ms/letter, user CPU and the peak
 //! resident memory (medians of `RUNS` runs: these machines are shared),
 //! then each way's wall time against relance's, side by side, and the
 //! start-up time of a one-case run. `RELANCE_BENCH_JOBS=1,2` also runs
-//! with 1 thread; `RELANCE_BENCH_MODES=lot,lettre,pages` picks the ways
+//! with 1 thread; `RELANCE_BENCH_MODES=relance,lot8,pages` picks the ways
 //! (`pages`: packs copied with lopdf, an attempt measured and dropped).
 //! Run it with `--profile dist` for the release build's figures.
 //! `-- generate DIR N` only writes the N cases, for runs by hand.
@@ -162,21 +162,27 @@ fn main() {
     let jobs: Vec<usize> = std::env::var("RELANCE_BENCH_JOBS")
         .map(|j| j.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|_| vec![2]);
-    let wanted = std::env::var("RELANCE_BENCH_MODES").unwrap_or_else(|_| "lot,lettre".into());
+    let wanted = std::env::var("RELANCE_BENCH_MODES").unwrap_or_else(|_| "relance,lot8".into());
     // (name, binary, extra arguments)
-    let mut modes: Vec<(&str, String, Vec<&str>)> = Vec::new();
+    let mut modes: Vec<(String, String, Vec<String>)> = Vec::new();
     for m in wanted.split(',') {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         match m.trim() {
-            "lot" => modes.push(("par lot", relance.clone(), vec![])),
-            "lettre" => modes.push(("par lettre", relance.clone(), vec!["--batch", "1"])),
-            "pages" => modes.push(("pages", relance.clone(), vec!["--pack-mode", "pages"])),
-            other => panic!("unknown mode {other}: lot, lettre, pages"),
+            "relance" => modes.push(("relance".into(), relance.clone(), args(&["--no-record"]))),
+            "pages" => modes.push(("pages".into(), relance.clone(), args(&["--no-record", "--pack-mode", "pages"]))),
+            // `lot8`: batches of 8 letters.
+            other if other.strip_prefix("lot").is_some_and(|n| n.parse::<usize>().is_ok()) => modes.push((
+                format!("lots de {}", &other[3..]),
+                relance.clone(),
+                args(&["--no-record", "--batch", &other[3..]]),
+            )),
+            other => panic!("unknown way {other}: relance, lotN, pages"),
         }
     }
-    if let Some(b) = &baseline {
-        modes.push(("2848b6e", b.clone(), vec![]));
-    } else {
-        println!("(RELANCE_BASELINE not set: 2848b6e's binary is not run, `par lettre` stands for its way)");
+    // 2848b6e had no journal yet, and no --no-record.
+    match &baseline {
+        Some(b) => modes.push(("2848b6e".into(), b.clone(), vec![])),
+        None => println!("(RELANCE_BASELINE not set: the binary of 2848b6e is not run)"),
     }
     let root = tempfile::tempdir().unwrap();
     // Start-up: one case, one thread.
@@ -213,7 +219,7 @@ fn main() {
                         Command::new(binary)
                             .arg("build")
                             .arg(&cases)
-                            .args(["--date", "2026-11-22", "--no-record"])
+                            .args(["--date", "2026-11-22"])
                             .args(extra)
                             .args(["--jobs", &j.to_string(), "--out"])
                             .arg(&out),
@@ -239,11 +245,11 @@ fn main() {
                 );
             }
             for (m, (name, _, _)) in modes.iter().enumerate().skip(1) {
-                ratios.push((n, j, name.to_string(), walls[m] / walls[0]));
+                ratios.push((n, j, name.clone(), walls[m] / walls[0]));
             }
         }
     }
     for (n, j, name, ratio) in ratios {
-        println!("{n} cases, {j} thread(s): wall time {name} / {} = {ratio:.2}", modes[0].0);
+        println!("{n} cases, {j} thread(s): wall time of {name} / of {} = {ratio:.2}", modes[0].0);
     }
 }

@@ -56,9 +56,12 @@ pub struct Settings {
     pub batch: usize,
 }
 
-/// Letters typeset together by default. Measured on 1,000 cases (README,
-/// Speed): see `benches/throughput.rs`.
-pub const BATCH: usize = 32;
+/// Letters typeset together by default: one. Batches of 4 to 32 letters
+/// were measured on 1,000 cases (README, Speed) and with 2 threads they
+/// were no faster, for 15 to 170 MiB more memory: Typst 0.15 spends its
+/// time on each letter's own layout and PDF, little on what a batch
+/// shares. `--batch N` keeps the way open.
+pub const BATCH: usize = 1;
 
 /// How print packs are made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

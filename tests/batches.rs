@@ -128,8 +128,20 @@ fn templates_that_count_the_whole_document_are_typeset_one_letter_at_a_time() {
             "let count = counter(page).final().first()\n          if count > 1 [Page #counter(page).display() / #count]",
         )
     });
-    dir.relance(["build", ".", "--date", "2026-11-22", "--no-record", "--out", "out", "--templates", "old-templates"])
-        .expect_code(0);
+    dir.relance([
+        "build",
+        ".",
+        "--date",
+        "2026-11-22",
+        "--no-record",
+        "--out",
+        "out",
+        "--templates",
+        "old-templates",
+        "--batch",
+        "32",
+    ])
+    .expect_code(0);
     let text = fold(&dir.pdf_text("out/letters/STAR-004-1-mise-en-demeure.pdf"));
     assert!(text.contains("Page 1 / 2") && text.contains("Page 2 / 2"), "{text}");
     let text = fold(&dir.pdf_text("out/letters/DUPONT-001-formelle.pdf"));

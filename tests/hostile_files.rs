@@ -250,7 +250,7 @@ fn a_typst_loop_is_stopped_by_the_time_budget_with_exit_3() {
     // Letters typeset together: the run names them all, and how to find
     // the one at fault.
     let started = Instant::now();
-    let out = build_with(&dir, &["--letter-timeout", "2"]);
+    let out = build_with(&dir, &["--letter-timeout", "2", "--batch", "8"]);
     assert_eq!(out.output.status.code(), Some(3), "{}", out.stderr());
     assert!(started.elapsed() < Duration::from_secs(60));
     assert!(
@@ -260,8 +260,8 @@ fn a_typst_loop_is_stopped_by_the_time_budget_with_exit_3() {
         "{}",
         out.stderr()
     );
-    // One letter at a time: the run names it.
-    let out = build_with(&dir, &["--letter-timeout", "2", "--batch", "1"]);
+    // One letter at a time (the default): the run names it.
+    let out = build_with(&dir, &["--letter-timeout", "2"]);
     assert_eq!(out.output.status.code(), Some(3), "{}", out.stderr());
     assert!(
         out.stderr().contains("error: cases/dupont.yaml: formelle.typ.j2: la lettre n'est pas mise en page après 2 s"),
