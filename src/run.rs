@@ -913,8 +913,13 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     let mut waiting = std::collections::BTreeMap::new();
     let mut next_row = 0;
     let mut issued = Vec::new();
+    // What the journal will record, kept only when it will be recorded:
+    // about 0.7 KiB a letter, 70 MiB over a 100,000-case run.
+    let recording = settings.record && !settings.draft && settings.journal.is_some();
     let mut record = |Built { row, delivery, error, issued: entry }: Built, report: &mut BuildReport| {
-        issued.extend(entry);
+        if recording {
+            issued.extend(entry.filter(|i| settings.journal.as_ref().is_some_and(|j| !j.has(&i.entry))));
+        }
         match delivery {
             Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
             Some(Delivery::Pack(_, item)) => courrier.push(item),
