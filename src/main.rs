@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         // it takes fresh from the system was then a 2 MiB page the kernel
         // zeroes whole. On 200 cases (1 thread) perf put 37 % of the samples
         // in the kernel's clear_page; on 1,000 cases (2 threads) the peak
-        // went from 120–139 MiB to 73–79 MiB and the system time from
+        // went from 117–136 MiB to 70–77 MiB and the system time from
         // 0.9–2.0 s to 0.4–0.9 s (README, Speed).
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }

@@ -58,7 +58,7 @@ pub struct Settings {
 
 /// Letters typeset together by default: one. Batches of 4 to 32 letters
 /// were measured on 1,000 cases (README, Speed) and with 2 threads they
-/// were no faster, for 15 to 170 MiB more memory: Typst 0.15 spends its
+/// were no faster, for 10 to 170 MiB more memory: Typst 0.15 spends its
 /// time on each letter's own layout and PDF, little on what a batch
 /// shares. `--batch N` keeps the way open.
 pub const BATCH: usize = 1;
