@@ -228,6 +228,19 @@ struct Pending {
     job: crate::typeset::LetterJob,
 }
 
+impl Pending {
+    /// Its case file and level template, for the watchdog.
+    fn busy(&self) -> (PathBuf, String) {
+        let level = self.planned.letter().expect("a pending case has a letter").due.level;
+        (self.planned.loaded.path.clone(), crate::templates::template_name(level))
+    }
+}
+
+/// The manifest row of a case file that could not be read.
+fn unreadable(error: InputError) -> Built {
+    Built::failed(ManifestRow::for_error(&error, None), RunError::Input(error))
+}
+
 /// Plans a case and renders its letter (to be typeset with the batch).
 fn prepare_case(session: &Session, loaded: LoadedCase, settings: &Settings) -> Step {
     let planned = plan_case(session, loaded, settings);
@@ -297,54 +310,44 @@ fn finish_case(session: &Session, pending: Pending, typeset: Typeset, settings: 
     }
 }
 
-/// Builds a batch of cases: plans them, typesets their letters together
-/// (one Typst compile; those of a profile with its own templates, and all
-/// of them when the templates count pages document-wide, one by one),
-/// writes and delivers them. One result per case, in order.
+/// Builds a batch of cases: plans them, typesets their letters together,
+/// `together` at a time (one Typst compile; those of a profile with its own
+/// templates one by one), writes and delivers them. One result per case,
+/// in order.
 fn build_batch(
     session: &Session,
     world: &mut LetterWorld,
     slots: &[Slot],
+    together: usize,
     settings: &Settings,
     sink: &dyn Sink,
 ) -> Vec<Built> {
     let mut steps: Vec<Step> = slots
         .iter()
         .map(|slot| match slot {
-            Slot::Bad(e) => {
-                Step::Built(Box::new(Built::failed(ManifestRow::for_error(e, None), RunError::Input((**e).clone()))))
-            }
+            Slot::Bad(e) => Step::Built(Box::new(unreadable((**e).clone()))),
             Slot::Case(path) => guarded(path, world, session, |_| match crate::case::load_case(path) {
                 Ok(case) => prepare_case(session, LoadedCase { path: path.to_path_buf(), case }, settings),
-                Err(e) => Step::Built(Box::new(Built::failed(ManifestRow::for_error(&e, None), RunError::Input(e)))),
+                Err(e) => Step::Built(Box::new(unreadable(e))),
             })
             .unwrap_or_else(Step::Built),
         })
         .collect();
-    // The letters typeset together: those of the session's templates.
-    let shared: Vec<usize> = steps
+    let mut results: Vec<Option<Typeset>> = steps.iter().map(|_| None).collect();
+    // The letters of the session's templates, typeset together.
+    let shared: Vec<(usize, &Pending)> = steps
         .iter()
         .enumerate()
         .filter_map(|(i, s)| match s {
-            Step::Letter(p) if session.own_templates(p.planned.loaded.case.profil.as_deref()).is_none() => Some(i),
+            Step::Letter(p) if session.own_templates(p.planned.loaded.case.profil.as_deref()).is_none() => {
+                Some((i, &**p))
+            }
             _ => None,
         })
         .collect();
-    let mut results: Vec<Option<Typeset>> = steps.iter().map(|_| None).collect();
-    let batch = if session.templates.batch_blocker().is_some() { 1 } else { settings.batch.max(1) };
-    for group in shared.chunks(batch) {
-        let jobs: Vec<(PathBuf, crate::typeset::LetterJob, String)> = group
-            .iter()
-            .map(|&i| match &steps[i] {
-                Step::Letter(p) => (
-                    p.planned.loaded.path.clone(),
-                    p.job.clone(),
-                    crate::templates::template_name(p.planned.letter().expect("a letter").due.level),
-                ),
-                Step::Built(_) => unreachable!("only letters are grouped"),
-            })
-            .collect();
-        for (i, result) in group.iter().zip(typeset_guarded(session, world, jobs, settings)) {
+    for group in shared.chunks(together.max(1)) {
+        let pending: Vec<&Pending> = group.iter().map(|(_, p)| *p).collect();
+        for ((i, _), result) in group.iter().zip(typeset_guarded(session, world, &pending, settings)) {
             results[*i] = Some(result);
         }
     }
@@ -355,9 +358,7 @@ fn build_batch(
         {
             let templates = session.own_templates(p.planned.loaded.case.profil.as_deref()).expect("a profile");
             let mut own = LetterWorld::new(session.fonts.clone(), templates.clone());
-            let template = crate::templates::template_name(p.planned.letter().expect("a letter").due.level);
-            let job = (p.planned.loaded.path.clone(), p.job.clone(), template);
-            results[i] = typeset_guarded(session, &mut own, vec![job], settings).pop();
+            results[i] = typeset_guarded(session, &mut own, &[&**p], settings).pop();
         }
     }
     steps
@@ -375,29 +376,29 @@ fn build_batch(
         .collect()
 }
 
-/// Typesets letters together, each with its case file and template (for
-/// the watchdog); a panic of Typst on the batch typesets them one by one,
-/// so that it is the error of the one letter that caused it.
+/// Typesets the letters of `pending` together; a panic of Typst on the
+/// batch typesets them one by one, so that it is the error of the one
+/// letter that caused it.
 fn typeset_guarded(
     session: &Session,
     world: &mut LetterWorld,
-    jobs: Vec<(PathBuf, crate::typeset::LetterJob, String)>,
+    pending: &[&Pending],
     settings: &Settings,
 ) -> Vec<Typeset> {
-    let letters: Vec<(PathBuf, String)> = jobs.iter().map(|(p, _, t)| (p.clone(), t.clone())).collect();
-    let _busy = settings.activity.as_ref().map(|a| a.start(letters));
-    let all: Vec<_> = jobs.iter().map(|(_, job, _)| job.clone()).collect();
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world.compile_letters(all))) {
+    let _busy = settings.activity.as_ref().map(|a| a.start(pending.iter().map(|p| p.busy()).collect()));
+    let jobs: Vec<crate::typeset::LetterJob> = pending.iter().map(|p| p.job.clone()).collect();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world.compile_letters(&jobs))) {
         Ok(results) => results.into_iter().map(|r| r.map_err(Failure::Compile)).collect(),
         Err(payload) => {
             *world = LetterWorld::new(session.fonts.clone(), world.templates().clone());
-            if jobs.len() == 1 {
+            if let [_] = pending {
                 return vec![Err(Failure::Panic(panic_message(&*payload)))];
             }
-            jobs.into_iter().flat_map(|job| typeset_guarded(session, world, vec![job], settings)).collect()
+            pending.iter().flat_map(|p| typeset_guarded(session, world, &[*p], settings)).collect()
         }
     }
 }
+
 /// What a built case adds to its manifest row.
 struct Done {
     /// The journal entry: also the letter's file and sha256.
@@ -708,7 +709,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// as one journal file (none when there is nothing new).
 fn record_in_journal(settings: &Settings, mut issued: Vec<Issued>) -> std::io::Result<()> {
     let Some(journal) = &settings.journal else { return Ok(()) };
-    issued.retain(|i| !journal.has(&i.entry));
     if issued.is_empty() {
         return Ok(());
     }
@@ -913,12 +913,12 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
     let mut waiting = std::collections::BTreeMap::new();
     let mut next_row = 0;
     let mut issued = Vec::new();
-    // What the journal will record, kept only when it will be recorded:
-    // about 0.7 KiB a letter, 70 MiB over a 100,000-case run.
-    let recording = settings.record && !settings.draft && settings.journal.is_some();
+    // What the journal will record, kept only when it will be recorded
+    // and new to it: about 0.7 KiB a letter, 70 MiB over a 100,000-case run.
+    let journal = settings.journal.as_deref().filter(|_| settings.record && !settings.draft);
     let mut record = |Built { row, delivery, error, issued: entry }: Built, report: &mut BuildReport| {
-        if recording {
-            issued.extend(entry.filter(|i| settings.journal.as_ref().is_some_and(|j| !j.has(&i.entry))));
+        if let Some(journal) = journal {
+            issued.extend(entry.filter(|i| !journal.has(&i.entry)));
         }
         match delivery {
             Some(Delivery::Pack(Channel::Lrar, item)) => lrar.push(item),
@@ -942,14 +942,19 @@ pub fn build_to(session: &Session, cases: &Path, sink: &dyn Sink, settings: &Set
         manifest.push(&row);
     };
     // Cases go to the threads in batches of consecutive files; their
-    // letters are typeset together (see `build_batch`).
+    // letters are typeset together (see `build_batch`), one at a time when
+    // the templates count pages over the whole document.
     let batch = settings.batch.max(1);
+    let together = if session.templates.batch_blocker().is_some() { 1 } else { batch };
     fan_out(
         settings.jobs,
         slots.len().div_ceil(batch),
         &cancelled,
         &|| session.world(),
-        &|world, b| build_batch(session, world, &slots[b * batch..((b + 1) * batch).min(slots.len())], settings, sink),
+        &|world, b| {
+            let slots = &slots[b * batch..((b + 1) * batch).min(slots.len())];
+            build_batch(session, world, slots, together, settings, sink)
+        },
         |b, results| {
             for (k, result) in results.into_iter().enumerate() {
                 progress.inc(1);

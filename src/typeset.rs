@@ -383,14 +383,14 @@ impl LetterWorld {
     /// template that does not start each letter on a page of its own),
     /// each letter is typeset alone, so that every letter gets its own
     /// result and its own error.
-    pub fn compile_letters(&mut self, jobs: Vec<LetterJob>) -> Vec<Result<(Vec<u8>, usize), CompileError>> {
+    pub fn compile_letters(&mut self, jobs: &[LetterJob]) -> Vec<Result<(Vec<u8>, usize), CompileError>> {
         let n = jobs.len();
         if n == 0 {
             return Vec::new();
         }
         let alone = n == 1;
         let same_run = jobs.iter().all(|j| j.export.date == jobs[0].export.date && j.export.data.is_empty());
-        let laid_out = if alone || same_run { Some(self.lay_out_batch(&jobs)) } else { None };
+        let laid_out = if alone || same_run { Some(self.lay_out_batch(jobs)) } else { None };
         let t0 = std::time::Instant::now();
         let results = match laid_out {
             Some(Ok(ranges)) => {
@@ -399,7 +399,7 @@ impl LetterWorld {
                 results
             }
             Some(Err(error)) if alone => vec![Err(error)],
-            _ => jobs.into_iter().flat_map(|job| self.compile_letters(vec![job])).collect(),
+            _ => jobs.iter().flat_map(|job| self.compile_letters(std::slice::from_ref(job))).collect(),
         };
         self.data.clear();
         typst::comemo::evict(CACHE_AGE);

@@ -38,24 +38,21 @@ fn outputs(dir: &Dir, out: &str) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// `relance build . --out OUT` of the run date, recording nothing, with
+/// `extra` arguments; it must build every case.
+fn build(dir: &Dir, out: &str, extra: &[&str]) {
+    let mut cmd = dir.relance(["build", ".", "--date", "2026-11-22", "--no-record", "--out", out]);
+    for a in extra {
+        cmd = cmd.arg(a);
+    }
+    cmd.expect_code(0);
+}
+
 #[test]
 fn a_letter_is_the_same_bytes_whatever_the_batch_and_the_threads() {
     let dir = many_cases();
     let run = |out: &str, batch: &str, jobs: &str| {
-        dir.relance([
-            "build",
-            ".",
-            "--date",
-            "2026-11-22",
-            "--no-record",
-            "--out",
-            out,
-            "--batch",
-            batch,
-            "--jobs",
-            jobs,
-        ])
-        .expect_code(0);
+        build(&dir, out, &["--batch", batch, "--jobs", jobs]);
         outputs(&dir, out)
     };
     let alone = run("alone", "1", "1");
@@ -75,7 +72,7 @@ fn a_letter_is_the_same_bytes_whatever_the_batch_and_the_threads() {
 #[test]
 fn a_letter_of_a_batch_counts_its_own_pages_and_carries_only_its_data() {
     let dir = many_cases();
-    dir.relance(["build", ".", "--date", "2026-11-22", "--no-record", "--out", "out", "--batch", "32"]).expect_code(0);
+    build(&dir, "out", &["--batch", "32"]);
     // The two-page mise en demeure numbers its pages 1 / 2 and 2 / 2, not
     // the pages of the batch.
     for id in ["STAR-004", "STAR-004-1", "STAR-004-2"] {
@@ -128,20 +125,7 @@ fn templates_that_count_the_whole_document_are_typeset_one_letter_at_a_time() {
             "let count = counter(page).final().first()\n          if count > 1 [Page #counter(page).display() / #count]",
         )
     });
-    dir.relance([
-        "build",
-        ".",
-        "--date",
-        "2026-11-22",
-        "--no-record",
-        "--out",
-        "out",
-        "--templates",
-        "old-templates",
-        "--batch",
-        "32",
-    ])
-    .expect_code(0);
+    build(&dir, "out", &["--templates", "old-templates", "--batch", "32"]);
     let text = fold(&dir.pdf_text("out/letters/STAR-004-1-mise-en-demeure.pdf"));
     assert!(text.contains("Page 1 / 2") && text.contains("Page 2 / 2"), "{text}");
     let text = fold(&dir.pdf_text("out/letters/DUPONT-001-formelle.pdf"));

@@ -166,7 +166,7 @@ fn render_once(args: &Args, config: &Path) -> Result<Vec<PathBuf>, ExitCode> {
         }
         Output::Pdf => {
             let mut world = session.world();
-            let built = (world.compile_letters(vec![job]).pop())
+            let built = (world.compile_letters(std::slice::from_ref(&job)).pop())
                 .expect("one result per letter")
                 .map_err(|e| relance::letter::locate(&session, letter.case, level, e))
                 .map_err(|e| fail(&e))?;

@@ -191,7 +191,7 @@ pub fn build(
     draft: bool,
 ) -> Result<BuiltLetter, LetterError> {
     let job = markup(session, letter, draft)?;
-    let result = world.compile_letters(vec![job]).pop().expect("one result per letter");
+    let result = world.compile_letters(&[job]).pop().expect("one result per letter");
     let (pdf, pages) = result.map_err(|error| locate(session, letter.case, letter.due.level, error))?;
     Ok(BuiltLetter { pdf, pages })
 }
